@@ -1,0 +1,64 @@
+# The course in two commands:  `make lab` (start the course)  and  `make test` (run every test).
+# Everything else is a step of those two, also usable alone.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120
+
+.PHONY: lab test setup services stop doctor unit integration notebooks notebook browser lint bench bench-quick clean
+
+lab: services  ## start the course: services, pre-flight doctor, JupyterLab on notebook 00
+	$(PY) -m course_lib lab
+
+test: services lint  ## lint, unit, integration, notebook and browser tests against the real services
+	$(PY) -m course_lib doctor
+	$(PY) -m pytest -n 2 --dist loadfile $(NBVAL) tests notebooks
+
+setup: $(STAMP)  ## the virtual environment with pinned versions
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[postgres,bench,dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+services: setup  ## start RabbitMQ (if installed) and the embedded Kafka broker; idempotent
+	$(PY) -m course_lib services start
+
+stop:  ## stop the embedded Kafka broker
+	$(PY) -m course_lib services stop
+
+doctor: setup  ## the pre-flight check
+	$(PY) -m course_lib doctor
+
+unit: setup
+	$(PY) -m pytest tests/unit
+
+integration: services
+	$(PY) -m pytest tests/integration
+
+notebooks: services  ## every notebook under nbval
+	$(PY) -m pytest -n 2 --dist loadfile $(NBVAL) notebooks
+
+notebook: services  ## one notebook: make notebook NB=05
+	$(PY) -m pytest $(NBVAL) notebooks/$(NB)*.ipynb
+
+browser: services
+	$(PY) -m pytest tests/browser
+
+lint: setup
+	$(PY) -m ruff check course_lib tests benchmarks
+	$(PY) -m mypy
+
+bench: services  ## every benchmark, full size
+	$(PY) -m benchmarks --json benchmarks/results/latest.json --markdown benchmarks/results/latest.md
+
+bench-quick: services
+	$(PY) -m benchmarks --quick --json benchmarks/results/quick.json
+
+clean: stop
+	rm -rf $(VENV) .course_state artifacts

@@ -1,0 +1,1 @@
+"""Benchmark cases. Each module defines ``GROUPS: list[Group]``."""

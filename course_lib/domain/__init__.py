@@ -1,0 +1,1 @@
+"""The shop that runs through the course: orders, inventory, payments, shipping, notifications."""

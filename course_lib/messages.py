@@ -1,0 +1,229 @@
+"""Events and commands as immutable pydantic models, their envelope metadata, a type registry, and JSON.
+
+- An **event** is a fact that happened (past tense: ``OrderPlaced``); a **command** asks for something to happen
+  (imperative: ``PlaceOrder``). Both are frozen: a fact cannot be edited after the fact.
+- The **envelope** carries what is true of the message rather than of the domain: its id, type name, schema
+  version, when it occurred, which stream and version it belongs to, its global position once stored, and the
+  correlation/causation ids that let us trace one business transaction across services.
+- The **registry** maps type names to classes so a reader can turn JSON back into the right class. No pickle:
+  JSON is readable by any language and cannot execute code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from course_lib.clock import Clock, IdFactory, random_ids, system_clock
+from course_lib.errors import CourseError
+
+
+class Message(BaseModel):
+    """Base of events and commands: frozen, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    schema_version: ClassVar[int] = 1
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The name stored with the message; by default the class name."""
+        return getattr(cls, "_type_name", None) or cls.__name__
+
+
+class Event(Message):
+    """A fact that happened. Name it in the past tense."""
+
+
+class Command(Message):
+    """A request for something to happen. Name it in the imperative."""
+
+
+M = TypeVar("M", bound=Message)
+T = TypeVar("T", bound=type[Message])
+
+
+class UnknownMessageType(CourseError):
+    """A stored or received message names a type the registry does not know."""
+
+    def __init__(self, type_name: str, known: list[str]) -> None:
+        self.type_name = type_name
+        shown = ", ".join(sorted(known)[:12]) + (" …" if len(known) > 12 else "")
+        super().__init__(
+            f"Unknown message type {type_name!r}: the registry knows [{shown}]. "
+            f"Register the class with @registry.register (or registry.add(YourEvent)) before reading it."
+        )
+
+
+class MalformedMessage(CourseError):
+    """Bytes that are not a valid envelope: not JSON, missing fields, or failing validation."""
+
+
+class Registry:
+    """Maps type names to message classes."""
+
+    def __init__(self) -> None:
+        self._classes: dict[str, type[Message]] = {}
+
+    def add(self, cls: type[Message], name: str | None = None) -> type[Message]:
+        """Register ``cls`` under ``name`` (default: its class name). Re-adding the same class is harmless."""
+        type_name = name or cls.type_name()
+        existing = self._classes.get(type_name)
+        if existing is not None and existing is not cls and existing.__qualname__ != cls.__qualname__:
+            raise CourseError(f"Type name {type_name!r} is already registered for {existing.__qualname__}")
+        if name:
+            cls._type_name = name  # type: ignore[attr-defined]
+        self._classes[type_name] = cls
+        return cls
+
+    def register(self, cls: T) -> T:
+        """Class decorator: ``@registry.register``."""
+        self.add(cls)
+        return cls
+
+    def resolve(self, type_name: str) -> type[Message]:
+        """The class registered under ``type_name``; ``UnknownMessageType`` otherwise."""
+        try:
+            return self._classes[type_name]
+        except KeyError:
+            raise UnknownMessageType(type_name, list(self._classes)) from None
+
+    def __contains__(self, type_name: object) -> bool:
+        return type_name in self._classes
+
+    def names(self) -> list[str]:
+        """Every registered type name, sorted."""
+        return sorted(self._classes)
+
+
+registry = Registry()
+"""The default registry; the shop's messages register themselves here on import."""
+
+
+class Metadata(BaseModel):
+    """What is true of a message rather than of the domain."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_id: uuid.UUID
+    type: str
+    schema_version: int = 1
+    occurred_at: datetime
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+    stream_id: str | None = None
+    stream_version: int | None = Field(default=None, ge=1)
+    position: int | None = Field(default=None, ge=1)
+
+
+class Envelope(BaseModel, Generic[M]):
+    """A message with its metadata: what gets stored and sent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metadata: Metadata
+    message: M
+
+    @property
+    def message_id(self) -> uuid.UUID:
+        return self.metadata.message_id
+
+    @property
+    def type(self) -> str:
+        return self.metadata.type
+
+    def caused(
+        self, message: M, *, clock: Clock = system_clock, ids: IdFactory = random_ids, **metadata: Any
+    ) -> Envelope[M]:
+        """Wrap a message caused by this one: same correlation id, causation id = this message's id."""
+        return envelope(
+            message, clock=clock, ids=ids, correlation_id=self.metadata.correlation_id,
+            causation_id=self.metadata.message_id, **metadata,
+        )
+
+    def with_metadata(self, **changes: Any) -> Envelope[M]:
+        """A copy with some metadata fields replaced (e.g. stream_version and position once stored)."""
+        return Envelope(metadata=self.metadata.model_copy(update=changes), message=self.message)
+
+
+def envelope(
+    message: M,
+    *,
+    clock: Clock = system_clock,
+    ids: IdFactory = random_ids,
+    correlation_id: uuid.UUID | None = None,
+    causation_id: uuid.UUID | None = None,
+    stream_id: str | None = None,
+    stream_version: int | None = None,
+    message_id: uuid.UUID | None = None,
+) -> Envelope[M]:
+    """Wrap a message. A message that starts a conversation is its own correlation id."""
+    message_id = message_id or ids()
+    return Envelope(
+        metadata=Metadata(
+            message_id=message_id,
+            type=type(message).type_name(),
+            schema_version=type(message).schema_version,
+            occurred_at=clock(),
+            correlation_id=correlation_id or message_id,
+            causation_id=causation_id,
+            stream_id=stream_id,
+            stream_version=stream_version,
+        ),
+        message=message,
+    )
+
+
+def to_dict(env: Envelope[Any]) -> dict[str, Any]:
+    """The envelope as JSON-ready data: ``{"metadata": {...}, "data": {...}}``."""
+    return {"metadata": env.metadata.model_dump(mode="json"), "data": env.message.model_dump(mode="json")}
+
+
+def to_json(env: Envelope[Any]) -> str:
+    """Serialize an envelope to compact JSON text."""
+    return json.dumps(to_dict(env), separators=(",", ":"), sort_keys=False)
+
+
+def to_bytes(env: Envelope[Any]) -> bytes:
+    """Serialize an envelope to UTF-8 JSON bytes (for brokers)."""
+    return to_json(env).encode()
+
+
+def from_dict(data: dict[str, Any], reg: Registry = registry) -> Envelope[Message]:
+    """Rebuild an envelope from ``to_dict`` output; the registry picks the class."""
+    try:
+        metadata = Metadata.model_validate(data["metadata"])
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise MalformedMessage(f"envelope metadata is missing or invalid: {exc}") from exc
+    cls = reg.resolve(metadata.type)
+    try:
+        message = cls.model_validate(data.get("data", {}))
+    except ValidationError as exc:
+        raise MalformedMessage(f"{metadata.type} payload failed validation: {exc}") from exc
+    return Envelope(metadata=metadata, message=message)
+
+
+def from_json(text: str | bytes, reg: Registry = registry) -> Envelope[Message]:
+    """Parse JSON text or bytes into an envelope. Raises ``MalformedMessage`` or ``UnknownMessageType``."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedMessage(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise MalformedMessage(f"expected a JSON object, got {type(data).__name__}")
+    return from_dict(data, reg)
+
+
+def routing_key(message_or_type: Message | type[Message] | str) -> str:
+    """A dotted routing key from a type name: ``OrderPlaced`` → ``order.placed``."""
+    if isinstance(message_or_type, str):
+        name = message_or_type
+    elif isinstance(message_or_type, Message):
+        name = type(message_or_type).type_name()
+    else:
+        name = message_or_type.type_name()
+    return ".".join(part.lower() for part in re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name))

@@ -1,0 +1,1 @@
+"""Starting, stopping and checking the course's local services."""
