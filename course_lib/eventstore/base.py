@@ -1,0 +1,124 @@
+"""The event store's contract, shared by every backend (in-memory, SQLite, PostgreSQL).
+
+Vocabulary:
+- a **stream** is the history of one thing (``order-42``); its events have versions 1, 2, 3 … with no gap;
+- the **global position** orders every event of every stream (1, 2, 3 …) and is what projections follow;
+- **expected version** is optimistic concurrency: "I decided based on version N; store my events only if the
+  stream is still at N". ``NO_STREAM`` means "the stream must not exist yet", ``ANY`` means "don't check".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from course_lib.errors import CourseError
+from course_lib.messages import Envelope, Message
+
+ANY: Literal["any"] = "any"
+NO_STREAM: Literal["no_stream"] = "no_stream"
+ExpectedVersion = int | Literal["any", "no_stream"]
+
+_expected_version_adapter: TypeAdapter[Any] = TypeAdapter(
+    int | Literal["any", "no_stream"]  # type: ignore[arg-type]
+)
+
+
+class ConcurrencyError(CourseError):
+    """Another writer appended to the stream since we read it."""
+
+    def __init__(self, stream_id: str, expected: ExpectedVersion, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"Stream {stream_id!r} is at version {actual}, but the append expected {expected!r}. "
+            "Another writer got there first: reload the stream, decide again, and retry."
+        )
+
+
+class StoredEventCorrupt(CourseError):
+    """A stored event cannot be read back (bad JSON or failing validation)."""
+
+    def __init__(self, stream_id: str, version: int, reason: str) -> None:
+        self.stream_id = stream_id
+        self.version = version
+        super().__init__(f"Event {stream_id!r} version {version} is corrupt: {reason}")
+
+
+def validate_expected_version(value: object) -> ExpectedVersion:
+    """Accept an int >= 0, ``ANY`` or ``NO_STREAM``; anything else is a clear ``ValueError``."""
+    try:
+        checked = _expected_version_adapter.validate_python(value, strict=True)
+    except ValidationError:
+        raise ValueError(
+            f"expected_version must be an int >= 0, ANY ('any') or NO_STREAM ('no_stream'), got {value!r}"
+        ) from None
+    if isinstance(checked, int) and checked < 0:
+        raise ValueError(f"expected_version must be >= 0, got {checked}")
+    return checked  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """Where an append left the stream and the global log."""
+
+    stream_id: str
+    stream_version: int
+    position: int
+
+
+class Snapshot(BaseModel):
+    """An aggregate's state at a stream version, so loading can skip the events before it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str
+    version: int = Field(ge=1)
+    type: str
+    state: dict[str, Any]
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """What every backend offers. Envelopes returned by reads carry stream_id, stream_version and position."""
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[Envelope[Message] | Message],
+        expected_version: ExpectedVersion = ANY,
+    ) -> AppendResult:
+        """Append atomically; ``ConcurrencyError`` on a stale expected version. Re-appending stored ids is a no-op."""
+        ...
+
+    def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
+        """Events of one stream, from a version, in version order."""
+        ...
+
+    def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
+        """One page of events of all streams in global order, from a position (inclusive)."""
+        ...
+
+    def last_position(self) -> int:
+        """The highest global position stored (0 when empty)."""
+        ...
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 when it does not exist)."""
+        ...
+
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep a snapshot beside the stream (replacing an older one)."""
+        ...
+
+    def load_snapshot(self, stream_id: str) -> Snapshot | None:
+        """The newest snapshot of a stream, if any."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...
