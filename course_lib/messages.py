@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -63,11 +65,24 @@ class MalformedMessage(CourseError):
     """Bytes that are not a valid envelope: not JSON, missing fields, or failing validation."""
 
 
+@dataclass(frozen=True)
+class RawEvent:
+    """A message as stored: type name, schema version and plain data — what upcasters transform."""
+
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+
+
+UpcastFn = Callable[[RawEvent], "RawEvent | list[RawEvent]"]
+
+
 class Registry:
-    """Maps type names to message classes."""
+    """Maps type names to message classes, and (type, schema version) to upcasters."""
 
     def __init__(self) -> None:
         self._classes: dict[str, type[Message]] = {}
+        self._upcasters: dict[tuple[str, int], UpcastFn] = {}
 
     def add(self, cls: type[Message], name: str | None = None) -> type[Message]:
         """Register ``cls`` under ``name`` (default: its class name). Re-adding the same class is harmless."""
@@ -98,6 +113,40 @@ class Registry:
     def names(self) -> list[str]:
         """Every registered type name, sorted."""
         return sorted(self._classes)
+
+    def add_upcaster(self, type_name: str, from_version: int, upcast: UpcastFn) -> None:
+        """Upgrade stored ``type_name`` events of ``from_version``; the result must have a higher version."""
+        if (type_name, from_version) in self._upcasters:
+            raise CourseError(f"An upcaster for {type_name} v{from_version} is already registered")
+        self._upcasters[(type_name, from_version)] = upcast
+
+    def upcast_steps(self, raw: RawEvent) -> list[list[RawEvent]]:
+        """Every stage a stored event passes through, oldest first: ``[[raw], [v2], [v3a, v3b], …]``."""
+        stages = [[raw]]
+        while True:
+            current = stages[-1]
+            changed = False
+            following: list[RawEvent] = []
+            for item in current:
+                upcast = self._upcasters.get((item.type, item.schema_version))
+                if upcast is None:
+                    following.append(item)
+                    continue
+                result = upcast(item)
+                outputs = result if isinstance(result, list) else [result]
+                for out in outputs:
+                    if (out.type, out.schema_version) == (item.type, item.schema_version):
+                        raise CourseError(f"the upcaster for {item.type} v{item.schema_version} did not change "
+                                          "the version: each upcaster must produce a newer schema_version")
+                following.extend(outputs)
+                changed = True
+            if not changed:
+                return stages
+            stages.append(following)
+
+    def upcast(self, raw: RawEvent) -> list[RawEvent]:
+        """The current form of a stored event (usually one event; two or more when an upcaster splits it)."""
+        return self.upcast_steps(raw)[-1]
 
 
 registry = Registry()
@@ -193,18 +242,44 @@ def to_bytes(env: Envelope[Any]) -> bytes:
     return to_json(env).encode()
 
 
-def from_dict(data: dict[str, Any], reg: Registry = registry) -> Envelope[Message]:
-    """Rebuild an envelope from ``to_dict`` output; the registry picks the class."""
+def from_dict_all(data: dict[str, Any], reg: Registry = registry) -> list[Envelope[Message]]:
+    """Rebuild the envelope(s) from ``to_dict`` output, upcasting old schema versions first.
+
+    Usually one envelope; more when an upcaster splits an old event in two. Split events keep the stored event's
+    stream version and position and get derived, stable message ids.
+    """
     try:
         metadata = Metadata.model_validate(data["metadata"])
     except (KeyError, TypeError, ValidationError) as exc:
         raise MalformedMessage(f"envelope metadata is missing or invalid: {exc}") from exc
-    cls = reg.resolve(metadata.type)
-    try:
-        message = cls.model_validate(data.get("data", {}))
-    except ValidationError as exc:
-        raise MalformedMessage(f"{metadata.type} payload failed validation: {exc}") from exc
-    return Envelope(metadata=metadata, message=message)
+    payload = data.get("data", {})
+    if not isinstance(payload, dict):
+        raise MalformedMessage(f"{metadata.type} payload must be a JSON object, got {type(payload).__name__}")
+    current = reg.upcast(RawEvent(metadata.type, metadata.schema_version, payload))
+    envelopes: list[Envelope[Message]] = []
+    for index, raw in enumerate(current):
+        cls = reg.resolve(raw.type)
+        try:
+            message = cls.model_validate(raw.data)
+        except ValidationError as exc:
+            raise MalformedMessage(f"{raw.type} payload failed validation: {exc}") from exc
+        changes: dict[str, Any] = {"type": raw.type, "schema_version": raw.schema_version}
+        if len(current) > 1:
+            changes["message_id"] = uuid.uuid5(metadata.message_id, f"split-{index}")
+        upgraded = metadata.model_copy(update=changes) if changes != {
+            "type": metadata.type, "schema_version": metadata.schema_version} else metadata
+        envelopes.append(Envelope(metadata=upgraded, message=message))
+    return envelopes
+
+
+def from_dict(data: dict[str, Any], reg: Registry = registry) -> Envelope[Message]:
+    """Rebuild one envelope from ``to_dict`` output (upcasting old versions); the registry picks the class."""
+    envelopes = from_dict_all(data, reg)
+    if len(envelopes) != 1:
+        raise MalformedMessage(
+            f"{data['metadata'].get('type')} upcasts into {len(envelopes)} events: read it with from_dict_all"
+        )
+    return envelopes[0]
 
 
 def from_json(text: str | bytes, reg: Registry = registry) -> Envelope[Message]:
@@ -216,6 +291,17 @@ def from_json(text: str | bytes, reg: Registry = registry) -> Envelope[Message]:
     if not isinstance(data, dict):
         raise MalformedMessage(f"expected a JSON object, got {type(data).__name__}")
     return from_dict(data, reg)
+
+
+def from_json_all(text: str | bytes, reg: Registry = registry) -> list[Envelope[Message]]:
+    """Like ``from_json``, but returns every event an old stored event upcasts into."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedMessage(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise MalformedMessage(f"expected a JSON object, got {type(data).__name__}")
+    return from_dict_all(data, reg)
 
 
 def routing_key(message_or_type: Message | type[Message] | str) -> str:

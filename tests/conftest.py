@@ -96,3 +96,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
         if "browser" in path.parts:
             item.add_marker(pytest.mark.browser)
+
+
+# --- Per-notebook timings: nbval reports one item per cell; sum them per notebook for the instructor guide. ---
+_NOTEBOOK_SECONDS: dict[str, float] = {}
+_NOTEBOOK_FAILED: set[str] = set()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::")[0]
+    if not path.endswith(".ipynb"):
+        return
+    _NOTEBOOK_SECONDS[path] = _NOTEBOOK_SECONDS.get(path, 0.0) + report.duration
+    if report.failed:
+        _NOTEBOOK_FAILED.add(path)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _NOTEBOOK_SECONDS or hasattr(session.config, "workerinput"):  # only the controller writes
+        return
+    import json
+
+    out = ROOT / "artifacts"
+    out.mkdir(exist_ok=True)
+    rows = sorted(_NOTEBOOK_SECONDS.items())
+    (out / "notebook-timings.json").write_text(json.dumps(
+        {"notebooks": [{"notebook": p, "seconds": round(s, 1), "passed": p not in _NOTEBOOK_FAILED} for p, s in rows]},
+        indent=2))
+    lines = ["| notebook | seconds under nbval | result |", "|---|---:|---|"]
+    lines += [f"| {Path(p).name} | {s:.1f} | {'FAILED' if p in _NOTEBOOK_FAILED else 'passed'} |" for p, s in rows]
+    (out / "notebook-timings.md").write_text("\n".join(lines) + "\n")
