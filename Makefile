@@ -51,7 +51,7 @@ browser: services
 	$(PY) -m pytest tests/browser
 
 lint: setup
-	$(PY) -m ruff check course_lib tests benchmarks
+	$(PY) -m ruff check course_lib tests benchmarks solutions tools
 	$(PY) -m mypy
 
 bench: services  ## every benchmark, full size

@@ -51,6 +51,8 @@ def _lab(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1", "notebooks/00_start_here.ipynb"]
     if args.no_browser:
         command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # Jupyter refuses root without it (containers, CI machines)
     os.chdir(PROJECT_ROOT)
     return subprocess.call(command)
 
