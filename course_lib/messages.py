@@ -120,6 +120,14 @@ class Registry:
             raise CourseError(f"An upcaster for {type_name} v{from_version} is already registered")
         self._upcasters[(type_name, from_version)] = upcast
 
+    def upcasted_types(self) -> frozenset[str]:
+        """Type names that have at least one upcaster (a cheap pre-check for readers)."""
+        return frozenset(type_name for type_name, _ in self._upcasters)
+
+    def needs_upcast(self, type_name: str, schema_version: int) -> bool:
+        """True when a stored event of this type and version has an upcaster to apply."""
+        return (type_name, schema_version) in self._upcasters
+
     def upcast_steps(self, raw: RawEvent) -> list[list[RawEvent]]:
         """Every stage a stored event passes through, oldest first: ``[[raw], [v2], [v3a, v3b], …]``."""
         stages = [[raw]]

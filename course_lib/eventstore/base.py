@@ -9,7 +9,7 @@ Vocabulary:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -89,7 +89,7 @@ class EventStore(Protocol):
     def append(
         self,
         stream_id: str,
-        events: Sequence[Envelope[Message] | Message],
+        events: Sequence[Envelope[Any] | Message],
         expected_version: ExpectedVersion = ANY,
     ) -> AppendResult:
         """Append atomically; ``ConcurrencyError`` on a stale expected version. Re-appending stored ids is a no-op."""
@@ -122,3 +122,25 @@ class EventStore(Protocol):
     def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+InTransaction = Callable[[Any, list[Envelope[Message]]], None]
+"""Extra work to run inside an append's transaction (SQL backends): ``fn(connection, stored_envelopes)``.
+
+The connection is the backend's own (``sqlite3.Connection`` or ``psycopg.Connection``); the envelopes carry their
+stream version and global position. It runs after the events are inserted and before the commit; if it raises,
+the whole append is rolled back and nothing is written. This is how the transactional outbox stores its rows
+atomically with the events.
+"""
+
+
+def check_expected_version(stream_id: str, expected: ExpectedVersion, actual: int) -> None:
+    """Raise ``ConcurrencyError`` unless a stream at ``actual`` satisfies ``expected``."""
+    if expected == ANY:
+        return
+    if expected == NO_STREAM:
+        if actual != 0:
+            raise ConcurrencyError(stream_id, expected, actual)
+        return
+    if expected != actual:
+        raise ConcurrencyError(stream_id, expected, actual)

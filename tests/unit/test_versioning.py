@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.errors import CourseError
+from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messages import (
     Event,
     MalformedMessage,
@@ -114,3 +117,80 @@ def test_rename_field_and_guards() -> None:
     reg.add_upcaster("Y", 1, rename_field("a", "b", to_version=1))
     with pytest.raises(CourseError, match="newer schema_version"):
         reg.upcast(RawEvent("Y", 1, {}))
+
+
+def test_field_changes_name_what_a_step_did() -> None:
+    from course_lib.versioning import field_changes
+
+    before = RawEvent("X", 1, {"a": 1, "qty": 2, "price": 1.5, "gone": True})
+    after = RawEvent("X", 2, {"a": 1, "quantity": 2, "price": 150, "currency": "EUR"})
+    changes = field_changes(before, after)
+    assert changes.renamed == (("qty", "quantity"),)
+    assert changes.added == ("currency",) and changes.removed == ("gone",) and changes.changed == ("price",)
+    assert changes.touched == {"quantity", "price", "currency"} and not changes.type_changed
+    assert changes.describe() == "+currency, -gone, qty→quantity, ~price"
+    assert field_changes(before, before).describe() == "no data change"
+
+
+def test_upcast_stages_link_split_events_to_their_parent() -> None:
+    from course_lib.versioning import upcast_stages
+
+    reg = _registry()
+    reg.add_upcaster("CustomerUpdated", 1, lambda raw: [
+        RawEvent("CustomerRenamed", 1, {"customer_id": raw.data["id"], "name": raw.data["name"]}),
+        RawEvent("OrderItemAdded", 1, {"order_id": "o", "price": 2.0})])  # a split whose half needs upcasting too
+    stages = upcast_stages(RawEvent("CustomerUpdated", 1, {"id": "c", "name": "Ada"}), reg)
+    assert [[(s.event.type, s.event.schema_version) for s in stage] for stage in stages] == [
+        [("CustomerUpdated", 1)],
+        [("CustomerRenamed", 1), ("OrderItemAdded", 1)],
+        [("CustomerRenamed", 1), ("OrderItemAdded", 2)],
+        [("CustomerRenamed", 1), ("OrderItemAdded", 3)],
+    ]
+    renamed, item = stages[2]
+    assert renamed.parent is renamed.event and renamed.changes.describe() == "no data change"  # carried over
+    assert item.parent == RawEvent("OrderItemAdded", 1, {"order_id": "o", "price": 2.0})
+    assert item.changes.added == ("currency",)
+    assert stages[1][0].changes.renamed == (("id", "customer_id"),) and stages[1][0].changes.type_changed
+    assert [s.event for s in stages[-1]] == reg.upcast(stages[0][0].event)
+
+
+def test_read_raw_sqlite_shows_events_as_stored(tmp_path: Path) -> None:
+    from course_lib.eventstore.sqlite import SQLiteEventStore
+    from course_lib.versioning import read_raw_sqlite
+
+    class LastYearsItemAdded(Event):
+        order_id: str
+        price: float
+
+    old = Registry()
+    old.add(LastYearsItemAdded, name="OrderItemAdded")  # last year's class, stored under today's type name
+    path = tmp_path / "events.db"
+    store = SQLiteEventStore(path, registry=old)
+    store.append("order-1", [LastYearsItemAdded(order_id="o1", price=2.5)])
+    store.append("order-2", [OrderItemAdded(order_id="o2", unit_price_cents=100, currency="USD")])
+    store.close()
+    rows = read_raw_sqlite(path)
+    assert [(r.position, r.stream_id, r.version) for r in rows] == [(1, "order-1", 1), (2, "order-2", 1)]
+    assert rows[0].raw == RawEvent("OrderItemAdded", 1, {"order_id": "o1", "price": 2.5})
+    assert rows[1].raw.schema_version == 3
+    assert rows[0].label == "#1 order-1 v1 · OrderItemAdded (schema v1)"
+    with pytest.raises(FileNotFoundError, match="no event store file"):
+        read_raw_sqlite(path.parent / "missing.db")
+
+
+
+def test_sqlite_store_upcasts_old_events_on_read(tmp_path: Path) -> None:
+    """Last year's code wrote v1 events; today's code reads the same file and gets v3 through the upcasters."""
+    path = tmp_path / "events.db"
+    old_code = Registry()
+    old_code.add(ItemAddedV1, name="OrderItemAdded")
+    with SQLiteEventStore(path, registry=old_code) as store:
+        store.append("order-1", [ItemAddedV1(order_id="o1", price=12.5), ItemAddedV1(order_id="o1", price=1.0)])
+    with SQLiteEventStore(path, registry=_registry()) as store:
+        events = store.read_stream("order-1")
+        assert [e.message for e in events] == [
+            OrderItemAdded(order_id="o1", unit_price_cents=1250, currency="EUR"),
+            OrderItemAdded(order_id="o1", unit_price_cents=100, currency="EUR"),
+        ]
+        assert [e.metadata.stream_version for e in events] == [1, 2]
+        assert [e.metadata.schema_version for e in store.read_all()] == [3, 3]

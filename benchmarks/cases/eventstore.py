@@ -1,0 +1,409 @@
+"""The SQLite event store side by side with the ``eventsourcing`` library's SQLite persistence and raw ``sqlite3``.
+
+All three write to a fresh file on the same disk with the **same durability settings**: journal_mode=WAL and
+synchronous=FULL (SQLite's default, which ``eventsourcing`` keeps; the script reads the pragma back from each
+library's own connection and refuses to run if they differ). Work measured:
+
+- ``append_one``: one event per transaction, each with an expected version (optimistic concurrency);
+- ``append_batch``: 100 events per transaction;
+- ``read_all``: every event in global order, in pages of 1,000, decoded into event objects
+  (raw sqlite3: rows decoded with ``json.loads`` — the floor);
+- ``load_1000`` / ``load_1000_snapshot``: rebuild a 1,000-event aggregate, without / with a snapshot at its end.
+
+``eventsourcing`` is used at the same level as course_lib: its ``EventStore`` (mapper + application recorder) for
+appends and reads, its ``Application`` repository for aggregate loads.
+
+Closing note (three runs of ``python -m benchmarks eventstore`` on a shared 2-core machine, Python 3.11,
+eventsourcing 9.5.6; other work ran at the same time, so single runs vary by ±30 %): course_lib met the 1.5×
+target on reads — read_all 1.60–1.83×, load_1000 3.6–5.8×, load_1000_snapshot 2.6–4.8× — and missed it on
+appends: append_one 1.01–1.22×, append_batch100 1.02–1.30×. Why:
+
+- append_one is bound by the fsync of every commit (synchronous=FULL). Raw sqlite3, which does nothing but
+  insert, was only 1.19–1.28× eventsourcing, so no library can reach 1.5× at this durability; course_lib is
+  within 1.3× of raw sqlite3 there.
+- append_batch100: course_lib keeps a UNIQUE index on message ids so that re-appending an event is a no-op
+  (idempotency, which eventsourcing does not offer). Ids are random (UUID4), so each batch of 100 writes into
+  ~100 random pages of that index; that is where the lead over eventsourcing and part of the gap to raw
+  sqlite3 go (raw was 2.0–2.6× course_lib: the "within 2×" target is missed by up to 30 %). Time-ordered ids
+  (UUIDv7) would make those index writes sequential.
+- Against raw sqlite3, reads are 1.7–2.2× (read_all) and 2.6× (load_1000) slower: raw only runs ``json.loads``
+  and folds dicts, while course_lib validates every event and rebuilds its full envelope (ids, timestamps,
+  correlation); the same holds for loading from a snapshot (raw 2.1–2.4× faster, one noisy run aside).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import shutil
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from benchmarks.runner import Case, Group, Measurement, timed
+from course_lib.aggregates import Repository
+from course_lib.domain.events import OrderCreated, OrderItemAdded
+from course_lib.domain.order import Order
+from course_lib.eventstore import SQLiteEventStore
+from course_lib.messages import envelope
+
+JOURNAL_MODE = "WAL"
+SYNCHRONOUS = "FULL"
+SETTINGS = f"journal_mode={JOURNAL_MODE}, synchronous={SYNCHRONOUS} for all three (read back from each connection)"
+
+
+@cache
+def _root() -> Path:
+    """One temporary directory per benchmark process, removed when the process exits."""
+    root = Path(tempfile.mkdtemp(prefix="course-bench-eventstore-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+def _fresh(name: str) -> Path:
+    directory = _root() / f"{name}-{uuid.uuid4().hex[:8]}"
+    directory.mkdir(parents=True)
+    return directory / "events.db"
+
+
+def _item(order_id: str, i: int) -> OrderItemAdded:
+    return OrderItemAdded(order_id=order_id, sku=f"sku-{i % 40}", quantity=1, unit_price_cents=100)
+
+
+# --- eventsourcing --------------------------------------------------------------------------------------------
+
+def _es_classes() -> tuple[Any, Any]:
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    class EsOrder(Aggregate):  # the same order, in eventsourcing's style
+        def __init__(self, customer_id: str) -> None:
+            self.customer_id = customer_id
+            self.items: dict[str, int] = {}
+
+        @event("ItemAdded")
+        def add_item(self, sku: str, quantity: int, unit_price_cents: int) -> None:
+            self.items[sku] = self.items.get(sku, 0) + quantity
+
+    class Shop(Application[uuid.UUID]):
+        """Snapshotting is switched on or off per instance through the environment."""
+
+    return EsOrder, Shop
+
+
+_ES = cache(_es_classes)
+
+
+def _es_app(path: Path, snapshots: bool = True) -> Any:
+    _, shop_cls = _ES()
+    app = shop_cls(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
+                        "IS_SNAPSHOTTING_ENABLED": "yes" if snapshots else "no"})
+    _check_settings(_es_pragmas(app), "eventsourcing")
+    return app
+
+
+def _es_pragmas(app: Any) -> tuple[str, int]:
+    with app.recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous")
+        return str(mode).upper(), int(cursor.fetchone()[0])
+
+
+def _es_item_events(originator_id: uuid.UUID, start_version: int, n: int) -> list[Any]:
+    order_cls, _ = _ES()
+    now = datetime.now(UTC)
+    return [order_cls.ItemAdded(originator_id=originator_id, originator_version=start_version + i, timestamp=now,
+                                sku=f"sku-{i % 40}", quantity=1, unit_price_cents=100) for i in range(n)]
+
+
+# --- settings check -------------------------------------------------------------------------------------------
+
+_SYNC_LEVELS = {"OFF": 0, "NORMAL": 1, "FULL": 2, "EXTRA": 3}
+
+
+def _check_settings(pragmas: tuple[str, int], who: str) -> None:
+    mode, sync = pragmas
+    if mode != JOURNAL_MODE or sync != _SYNC_LEVELS[SYNCHRONOUS]:
+        raise RuntimeError(f"{who} runs with journal_mode={mode}, synchronous={sync}: the comparison would be unfair")
+
+
+def _course_store(path: Path) -> SQLiteEventStore:
+    store = SQLiteEventStore(path, synchronous=SYNCHRONOUS)
+    _check_settings((store.journal_mode, store.connection.execute("PRAGMA synchronous").fetchone()[0]), "course_lib")
+    return store
+
+
+def _raw_connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
+    conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+    conn.execute("CREATE TABLE IF NOT EXISTS events (position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, "
+                 "version INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (stream_id, version))")
+    conn.execute("CREATE TABLE IF NOT EXISTS snapshots (stream_id TEXT PRIMARY KEY, version INTEGER, state TEXT)")
+    _check_settings((conn.execute("PRAGMA journal_mode").fetchone()[0].upper(),
+                     conn.execute("PRAGMA synchronous").fetchone()[0]), "raw sqlite3")
+    return conn
+
+
+def _raw_insert(conn: sqlite3.Connection, stream_id: str, start_version: int, payloads: list[dict[str, Any]]) -> None:
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO events (stream_id, version, type, data) VALUES (?, ?, ?, ?)",
+                     [(stream_id, start_version + i, "OrderItemAdded", json.dumps(p)) for i, p in enumerate(payloads)])
+    conn.execute("COMMIT")
+
+
+# --- appends --------------------------------------------------------------------------------------------------
+
+def _sizes(quick: bool) -> dict[str, int]:
+    return {"one": 150 if quick else 1_000, "batches": 10 if quick else 60, "read": 5_000 if quick else 30_000}
+
+
+def _append(label: str, batch: int) -> Callable[[bool], Measurement]:
+    def run(quick: bool) -> Measurement:
+        n = _sizes(quick)["one"] if batch == 1 else _sizes(quick)["batches"]
+        path = _fresh(f"append-{label}")
+        if label == "course_lib":
+            store = _course_store(path)
+            # every library gets ready-made events (ids and timestamps assigned), like eventsourcing's below
+            events = [[envelope(_item("o1", i * batch + j)) for j in range(batch)] for i in range(n)]
+
+            def work() -> int:
+                version = 0
+                for chunk in events:
+                    version = store.append("order-o1", chunk, version).stream_version
+                return n * batch
+
+            measurement = timed(work)
+            store.close()
+        elif label == "eventsourcing":
+            app = _es_app(path, snapshots=False)
+            originator = uuid.uuid4()
+            chunks = [_es_item_events(originator, 1 + i * batch, batch) for i in range(n)]
+
+            def work() -> int:
+                for chunk in chunks:
+                    app.events.put(chunk)
+                return n * batch
+
+            measurement = timed(work)
+            app.close()
+        else:
+            conn = _raw_connect(path)
+            payloads = [[_item("o1", i * batch + j).model_dump() for j in range(batch)] for i in range(n)]
+
+            def work() -> int:
+                for i, chunk in enumerate(payloads):
+                    _raw_insert(conn, "order-o1", 1 + i * batch, chunk)
+                return n * batch
+
+            measurement = timed(work)
+            conn.close()
+        shutil.rmtree(path.parent, ignore_errors=True)
+        return measurement
+
+    return run
+
+
+# --- reads and loads (databases built once per process, outside the timing) -------------------------------------
+
+@cache
+def _read_fixture(label: str, n: int) -> Path:
+    path = _fresh(f"read-{label}")
+    streams = 50
+    if label == "course_lib":
+        with _course_store(path) as store:
+            for s in range(streams):
+                store.append(f"order-{s}", [_item(str(s), i) for i in range(n // streams)])
+    elif label == "eventsourcing":
+        app = _es_app(path, snapshots=False)
+        for _ in range(streams):
+            app.events.put(_es_item_events(uuid.uuid4(), 1, n // streams))
+        app.close()
+    else:
+        conn = _raw_connect(path)
+        for s in range(streams):
+            _raw_insert(conn, f"order-{s}", 1, [_item(str(s), i).model_dump() for i in range(n // streams)])
+        conn.close()
+    return path
+
+
+def _read_all(label: str) -> Callable[[bool], Measurement]:
+    def run(quick: bool) -> Measurement:
+        n = _sizes(quick)["read"]
+        path = _read_fixture(label, n)
+        if label == "course_lib":
+            store = _course_store(path)
+
+            def work() -> int:
+                count, position = 0, 1
+                while page := store.read_all(position, 1000):
+                    count += len(page)
+                    position = (page[-1].metadata.position or 0) + 1
+                return count
+
+            measurement = timed(work)
+            store.close()
+        elif label == "eventsourcing":
+            app = _es_app(path, snapshots=False)
+
+            def work() -> int:
+                count, start = 0, 1
+                while page := app.recorder.select_notifications(start, 1000):
+                    count += len([app.mapper.to_domain_event(n) for n in page])
+                    start = page[-1].id + 1
+                return count
+
+            measurement = timed(work)
+            app.close()
+        else:
+            conn = _raw_connect(path)
+
+            def work() -> int:
+                count, position = 0, 1
+                while rows := conn.execute("SELECT position, stream_id, version, type, data FROM events "
+                                           "WHERE position >= ? ORDER BY position LIMIT 1000", (position,)).fetchall():
+                    count += len([json.loads(row[4]) for row in rows])
+                    position = rows[-1][0] + 1
+                return count
+
+            measurement = timed(work)
+            conn.close()
+        if measurement.items != n:
+            raise RuntimeError(f"{label} read {measurement.items} events, expected {n}")
+        return measurement
+
+    return run
+
+
+LOAD_EVENTS = 1_000
+LOADS = {True: 20, False: 60}  # loads per run: (quick) → count
+
+
+@cache
+def _load_fixture(label: str) -> tuple[Path, Any]:
+    path = _fresh(f"load-{label}")
+    if label == "course_lib":
+        with _course_store(path) as store:
+            repo = Repository(store, Order)
+            order = Order.create("big", "c1")
+            for i in range(LOAD_EVENTS - 1):
+                order.add_item(f"sku-{i % 40}", 1, 100)
+            repo.save(order)
+            repo.save_snapshot(order)
+        return path, "big"
+    if label == "eventsourcing":
+        order_cls, _ = _ES()
+        app = _es_app(path)
+        order = order_cls("c1")
+        for i in range(LOAD_EVENTS - 1):
+            order.add_item(f"sku-{i % 40}", 1, 100)
+        app.save(order)
+        app.take_snapshot(order.id)
+        app.close()
+        return path, order.id
+    conn = _raw_connect(path)
+    payloads = [OrderCreated(order_id="big", customer_id="c1").model_dump()]
+    payloads += [_item("big", i).model_dump() for i in range(LOAD_EVENTS - 1)]
+    _raw_insert(conn, "order-big", 1, payloads)
+    conn.execute("INSERT INTO snapshots VALUES (?, ?, ?)", ("order-big", LOAD_EVENTS, json.dumps(_raw_fold(
+        {"items": {}}, [(json.dumps(p),) for p in payloads]))))
+    conn.close()
+    return path, "big"
+
+
+def _raw_fold(state: dict[str, Any], rows: list[tuple[str]]) -> dict[str, Any]:
+    items = state["items"]
+    for (data,) in rows:
+        payload = json.loads(data)
+        if "sku" in payload:
+            items[payload["sku"]] = items.get(payload["sku"], 0) + payload["quantity"]
+    return state
+
+
+def _load(label: str, snapshot: bool) -> Callable[[bool], Measurement]:
+    def run(quick: bool) -> Measurement:
+        loads = LOADS[quick]
+        path, aggregate_id = _load_fixture(label)
+        if label == "course_lib":
+            store = _course_store(path)
+            repo = Repository(store, Order)
+
+            def work() -> int:
+                for _ in range(loads):
+                    order = repo.load(aggregate_id, use_snapshot=snapshot)
+                    assert order.version == LOAD_EVENTS
+                return loads
+
+            measurement = timed(work)
+            store.close()
+        elif label == "eventsourcing":
+            app = _es_app(path, snapshots=snapshot)
+
+            def work() -> int:
+                for _ in range(loads):
+                    order = app.repository.get(aggregate_id)
+                    assert order.version == LOAD_EVENTS
+                return loads
+
+            measurement = timed(work)
+            app.close()
+        else:
+            conn = _raw_connect(path)
+
+            def work() -> int:
+                for _ in range(loads):
+                    state, after = {"items": {}}, 0
+                    if snapshot:
+                        version, text = conn.execute("SELECT version, state FROM snapshots WHERE stream_id = ?",
+                                                     ("order-big",)).fetchone()
+                        state, after = json.loads(text), version
+                    rows = conn.execute("SELECT data FROM events WHERE stream_id = ? AND version > ? ORDER BY version",
+                                        ("order-big", after)).fetchall()
+                    _raw_fold(state, rows)
+                    assert sum(state["items"].values()) == LOAD_EVENTS - 1
+                return loads
+
+            measurement = timed(work)
+            conn.close()
+        return measurement
+
+    return run
+
+
+_announced: list[bool] = []
+
+
+def _announce() -> None:
+    if not _announced:
+        _announced.append(True)
+        print(f"eventstore benchmarks: {SETTINGS}; files under {_root()} (removed at exit)", flush=True)
+
+
+_LABELS = ("course_lib", "eventsourcing", "raw sqlite3")
+_NOTE = (f"{SETTINGS}. Target: course_lib >= 1.5x eventsourcing (the ratio column), and within 2x of raw sqlite3 "
+         "(compare course_lib's ratio with raw sqlite3's). raw sqlite3 does no validation, no concurrency check "
+         "and no object decoding beyond json.loads: it is the floor, not a usable event store.")
+
+
+def _group(name: str, unit: str, make: Callable[[str], Callable[[bool], Measurement]], notes: str = "") -> Group:
+    return Group(name=name, unit=unit, cases=[Case(label, make(label)) for label in _LABELS],
+                 baseline="eventsourcing", target=1.5, notes=(notes + " " + _NOTE).strip(), setup=_announce)
+
+
+GROUPS = [
+    _group("eventstore.append_one", "events", lambda label: _append(label, 1),
+           "One event per transaction (one fsync each)."),
+    _group("eventstore.append_batch100", "events", lambda label: _append(label, 100),
+           "100 events per transaction."),
+    _group("eventstore.read_all", "events", _read_all, "All events in global order, pages of 1,000."),
+    _group("eventstore.load_1000", "loads", lambda label: _load(label, False),
+           "Rebuild a 1,000-event aggregate by replaying every event."),
+    _group("eventstore.load_1000_snapshot", "loads", lambda label: _load(label, True),
+           "Rebuild the same aggregate from a snapshot taken at its last version."),
+]

@@ -1,0 +1,277 @@
+"""The PostgreSQL event store (psycopg 3): the same contract as SQLite, for many concurrent writers.
+
+How it keeps its promises:
+- **Optimistic concurrency** is checked twice: the append reads the stream's version and compares it with the
+  expected one, and ``UNIQUE (stream_id, version)`` catches a writer that committed in between (the second
+  insert waits for the first transaction, then fails); that failure becomes a ``ConcurrencyError``.
+- **Global positions** come from an identity column. Caveat — the global-order gap problem: positions are
+  handed out when rows are *inserted*, not when transactions *commit*. A rolled-back append leaves a gap, and
+  two concurrent appends can commit out of order (position 12 visible before 11). ``read_all`` always returns
+  rows in position order, but a reader that remembers "I have seen up to 12" may later find 11 appearing. A
+  projection that follows ``read_all`` must therefore handle gaps (wait a little for a missing position, or
+  read only up to a position older than every in-flight transaction); see the projections lesson.
+- One transaction per append; rows go in with one ``INSERT … SELECT FROM unnest(...)`` statement; statements
+  are prepared on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from course_lib.clock import Clock, IdFactory, random_ids, system_clock
+from course_lib.errors import ServiceUnavailable
+from course_lib.eventstore.base import (
+    ANY,
+    AppendResult,
+    ConcurrencyError,
+    ExpectedVersion,
+    InTransaction,
+    Snapshot,
+    check_expected_version,
+    validate_expected_version,
+)
+from course_lib.eventstore.records import check_stream_id, decode_rows, encode, prepare, stored
+from course_lib.messages import Envelope, Message, Registry, registry
+
+_COLUMNS = "stream_id, version, position, type, metadata, data"
+_ANY_RETRIES = 20  # appends with ANY retry when a concurrent writer took the same version
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """``postgresql://…/db?schema=x`` → (url without the schema parameter, "x")."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((value for key, value in query if key == "schema"), None)
+    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+class PostgresEventStore:
+    """An event store in one PostgreSQL schema (created if missing). Thread-safe; one connection per store."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str = "eventstore",
+        registry: Registry = registry,
+        clock: Clock = system_clock,
+        ids: IdFactory = random_ids,
+        connect_timeout: int = 5,
+    ) -> None:
+        try:
+            import psycopg
+            from psycopg import sql
+        except ImportError as exc:  # psycopg is the "postgres" extra
+            raise ImportError("PostgresEventStore needs psycopg: pip install 'eda-course[postgres]'") from exc
+        self.url = url
+        self.schema = schema
+        self._registry = registry
+        self._clock = clock
+        self._ids = ids
+        self._lock = threading.RLock()
+        self._psycopg = psycopg
+        try:
+            self._conn = psycopg.connect(url, connect_timeout=connect_timeout, prepare_threshold=0, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise ServiceUnavailable(
+                "PostgreSQL", url, str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed",
+                "start PostgreSQL (e.g. `sudo service postgresql start`) "
+                "or set COURSE_POSTGRES_URL to a running server",
+            ) from None
+        s = sql.Identifier(schema)
+        self._events = sql.SQL("{}.events").format(s)
+        self._snapshots = sql.SQL("{}.snapshots").format(s)
+        q = {
+            "version": "SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s",
+            "find_ids": "SELECT message_id, position FROM {events} WHERE message_id = ANY(%s)",
+            "insert": (
+                "INSERT INTO {events} (stream_id, version, message_id, type, metadata, data) "
+                "SELECT %s, v, m, t, me, d FROM unnest(%s::int[], %s::uuid[], %s::text[], %s::text[], %s::text[]) "
+                "AS u(v, m, t, me, d) ORDER BY v RETURNING version, position"
+            ),
+            "last_in_stream": "SELECT coalesce(max(position), 0) FROM {events} WHERE stream_id = %s",
+            "read_stream": (
+                f"SELECT {_COLUMNS} FROM {{events}} WHERE stream_id = %s AND version >= %s ORDER BY version LIMIT %s"
+            ),
+            "read_all": f"SELECT {_COLUMNS} FROM {{events}} WHERE position >= %s ORDER BY position LIMIT %s",
+            "last_position": "SELECT coalesce(max(position), 0) FROM {events}",
+            "stream_ids": "SELECT stream_id FROM {events} WHERE version = 1 ORDER BY position",
+            "save_snapshot": (
+                "INSERT INTO {snapshots} (stream_id, version, type, state) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, type = excluded.type, "
+                "state = excluded.state WHERE excluded.version >= {snapshots}.version"
+            ),
+            "load_snapshot": "SELECT version, type, state FROM {snapshots} WHERE stream_id = %s",
+        }
+        self._q = {name: sql.SQL(text).format(events=self._events, snapshots=self._snapshots)
+                   for name, text in q.items()}
+        self._create_schema(sql, s)
+
+    def _create_schema(self, sql: Any, schema: Any) -> None:
+        statements = [
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                " position   BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                " stream_id  TEXT    NOT NULL,"
+                " version    INTEGER NOT NULL,"
+                " message_id UUID    NOT NULL UNIQUE,"
+                " type       TEXT    NOT NULL,"
+                " metadata   TEXT    NOT NULL,"
+                " data       TEXT    NOT NULL,"
+                " UNIQUE (stream_id, version))"
+            ).format(self._events),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                " stream_id TEXT PRIMARY KEY, version INTEGER NOT NULL, type TEXT NOT NULL, state TEXT NOT NULL)"
+            ).format(self._snapshots),
+        ]
+        with self._lock, self._conn.transaction():
+            # concurrent creators (several processes) queue on this lock instead of failing on the catalog
+            self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"eventstore:{self.schema}",))
+            for statement in statements:
+                self._conn.execute(statement)
+
+    @property
+    def connection(self) -> Any:
+        """The store's own psycopg connection (for inspection; writes belong in ``append``)."""
+        return self._conn
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[Envelope[Any] | Message],
+        expected_version: ExpectedVersion = ANY,
+        *,
+        in_transaction: InTransaction | None = None,
+    ) -> AppendResult:
+        """Append atomically in one transaction; see ``base.InTransaction`` for ``in_transaction``.
+
+        ``ConcurrencyError`` on a stale expected version. Events whose ids are already stored are skipped; when
+        all of them are, nothing is written, no error is raised and ``in_transaction`` is not called.
+        """
+        check_stream_id(stream_id)
+        expected = validate_expected_version(expected_version)
+        batch = prepare(stream_id, events, clock=self._clock, ids=self._ids)
+        rows = [encode(env) for env in batch]
+        errors = self._psycopg.errors
+        for _attempt in range(_ANY_RETRIES):
+            with self._lock:
+                try:
+                    with self._conn.transaction():
+                        return self._append_in_transaction(stream_id, batch, rows, expected, in_transaction)
+                except errors.UniqueViolation as exc:
+                    constraint = getattr(exc.diag, "constraint_name", "") or ""
+                    if "message_id" in constraint:
+                        continue  # a concurrent append stored one of our ids: the next attempt skips it
+                    if expected != ANY:
+                        raise ConcurrencyError(stream_id, expected, self.stream_version(stream_id)) from None
+        raise ConcurrencyError(stream_id, expected, self.stream_version(stream_id))
+
+    def _append_in_transaction(
+        self,
+        stream_id: str,
+        batch: list[Envelope[Message]],
+        rows: list[tuple[uuid.UUID, str, str, str]],
+        expected: ExpectedVersion,
+        in_transaction: InTransaction | None,
+    ) -> AppendResult:
+        conn, q = self._conn, self._q
+        if rows:
+            ids = [row[0] for row in rows]
+            found: dict[uuid.UUID, int] = dict(conn.execute(q["find_ids"], (ids,)).fetchall())
+            if found:
+                if len(found) == len(rows):
+                    return AppendResult(stream_id, self._version(stream_id), found[rows[-1][0]])
+                batch = [env for env, row in zip(batch, rows, strict=True) if row[0] not in found]
+                rows = [row for row in rows if row[0] not in found]
+        version = self._version(stream_id)
+        check_expected_version(stream_id, expected, version)
+        if not rows:
+            last = conn.execute(q["last_in_stream"], (stream_id,)).fetchone()
+            return AppendResult(stream_id, version, int(last[0]) if last else 0)
+        versions = list(range(version + 1, version + 1 + len(rows)))
+        inserted = conn.execute(q["insert"], (
+            stream_id, versions, [row[0] for row in rows], [row[1] for row in rows],
+            [row[2] for row in rows], [row[3] for row in rows],
+        )).fetchall()
+        positions: dict[int, int] = {int(v): int(p) for v, p in inserted}
+        if in_transaction is not None:
+            in_transaction(conn, [stored(env, stream_id, v, positions[v]) for env, v in zip(batch, versions,
+                                                                                            strict=True)])
+        return AppendResult(stream_id, versions[-1], positions[versions[-1]])
+
+    def _version(self, stream_id: str) -> int:
+        row = self._conn.execute(self._q["version"], (stream_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _query(self, name: str, params: tuple[Any, ...]) -> list[Any]:
+        with self._lock, self._conn.transaction():
+            return self._conn.execute(self._q[name], params).fetchall()
+
+    def _decode_rows(self, rows: list[Any]) -> list[Envelope[Message]]:
+        return decode_rows(self._registry, rows)
+
+    def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
+        """Events of one stream from ``from_version``, in version order."""
+        return self._decode_rows(self._query("read_stream", (stream_id, from_version, limit)))
+
+    def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
+        """One page of committed events in position order, from ``from_position`` (inclusive).
+
+        Positions can have gaps and can become visible out of order (see the module docstring).
+        """
+        return self._decode_rows(self._query("read_all", (from_position, limit)))
+
+    def last_position(self) -> int:
+        """The highest committed global position (0 when empty)."""
+        return int(self._query("last_position", ())[0][0])
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 when it does not exist)."""
+        return int(self._query("version", (stream_id,))[0][0])
+
+    def stream_ids(self) -> list[str]:
+        """Every stream id, in order of first appearance."""
+        return [row[0] for row in self._query("stream_ids", ())]
+
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep the snapshot beside the stream; an older one is replaced, a newer one is kept."""
+        with self._lock, self._conn.transaction():
+            self._conn.execute(self._q["save_snapshot"], (
+                snapshot.stream_id, snapshot.version, snapshot.type, json.dumps(snapshot.state)))
+
+    def load_snapshot(self, stream_id: str) -> Snapshot | None:
+        """The newest snapshot of the stream, if any."""
+        rows = self._query("load_snapshot", (stream_id,))
+        if not rows:
+            return None
+        version, type_name, state = rows[0]
+        return Snapshot(stream_id=stream_id, version=version, type=type_name, state=json.loads(state))
+
+    def drop_schema(self) -> None:
+        """Delete the schema and everything in it (tests and lesson clean-up)."""
+        from psycopg import sql
+
+        with self._lock, self._conn.transaction():
+            self._conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)))
+
+    def close(self) -> None:
+        """Close the connection (safe to call twice)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> PostgresEventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresEventStore(schema={self.schema!r})"

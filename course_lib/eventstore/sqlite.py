@@ -1,0 +1,275 @@
+"""The SQLite event store: the course's embedded default, one file, safe across threads and processes.
+
+How it keeps its promises:
+- **One writer at a time.** Every append runs in ``BEGIN IMMEDIATE``, which takes SQLite's write lock before
+  reading the stream's version, so the version check and the insert cannot interleave with another writer
+  (another thread, another store object, or another process). Waiting writers queue on ``busy_timeout``.
+- **Gap-free global positions in commit order.** Under that lock the next position is ``max(position) + 1``;
+  a rolled-back append takes nothing, so positions are 1, 2, 3 … exactly as transactions committed.
+- **Durability**: WAL journal mode; ``synchronous`` is ``FULL`` by default (every commit is on disk before
+  ``append`` returns). ``NORMAL`` is faster and survives an application crash, but a power cut may lose the
+  last commits.
+- ``UNIQUE(stream_id, version)`` and ``UNIQUE(message_id)`` back the rules up at the database level.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from course_lib.clock import Clock, IdFactory, random_ids, system_clock
+from course_lib.eventstore.base import (
+    ANY,
+    AppendResult,
+    ConcurrencyError,
+    ExpectedVersion,
+    InTransaction,
+    Snapshot,
+    check_expected_version,
+    validate_expected_version,
+)
+from course_lib.eventstore.records import check_stream_id, decode_rows, encode, prepare, stored
+from course_lib.messages import Envelope, Message, Registry, registry
+
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position   INTEGER PRIMARY KEY,
+    stream_id  TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    message_id BLOB    NOT NULL UNIQUE,
+    type       TEXT    NOT NULL,
+    metadata   TEXT    NOT NULL,
+    data       TEXT    NOT NULL,
+    UNIQUE (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    stream_id TEXT PRIMARY KEY,
+    version   INTEGER NOT NULL,
+    type      TEXT    NOT NULL,
+    state     TEXT    NOT NULL
+);
+"""
+
+_COLUMNS = "stream_id, version, position, type, metadata, data"
+# the stream's version and the log's last position, in one statement
+_HEADS = ("SELECT (SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?), "
+          "(SELECT coalesce(max(position), 0) FROM events)")
+_INSERT = "INSERT INTO events (position, stream_id, version, message_id, type, metadata, data) VALUES (?,?,?,?,?,?,?)"
+
+
+class SQLiteEventStore:
+    """An event store in one SQLite file (``":memory:"`` works too, for one connection)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        registry: Registry = registry,
+        clock: Clock = system_clock,
+        ids: IdFactory = random_ids,
+        synchronous: Synchronous = "FULL",
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._registry = registry
+        self._clock = clock
+        self._ids = ids
+        self._lock = threading.RLock()
+        # autocommit mode (isolation_level=None): we issue BEGIN IMMEDIATE / COMMIT ourselves
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout, cached_statements=64
+        )
+        self.journal_mode = str(self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).upper()
+        self._conn.execute(f"PRAGMA synchronous={synchronous}")
+        self.synchronous = synchronous
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")  # several processes may create the file at once
+            try:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self._conn.execute(statement)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The store's own connection (for inspection in lessons; writes belong in ``append``)."""
+        return self._conn
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[Envelope[Any] | Message],
+        expected_version: ExpectedVersion = ANY,
+        *,
+        in_transaction: InTransaction | None = None,
+    ) -> AppendResult:
+        """Append atomically in one transaction; see ``base.InTransaction`` for ``in_transaction``.
+
+        ``ConcurrencyError`` on a stale expected version. Events whose ids are already stored are skipped; when
+        all of them are (a retry after a lost reply), nothing is written, no error is raised, and
+        ``in_transaction`` is not called.
+        """
+        check_stream_id(stream_id)
+        expected = validate_expected_version(expected_version)
+        batch = prepare(stream_id, events, clock=self._clock, ids=self._ids)
+        rows = [encode(env) for env in batch]  # serialize before taking the write lock
+        conn = self._conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = self._append_locked(stream_id, batch, rows, expected, in_transaction)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return result
+
+    def _append_locked(
+        self,
+        stream_id: str,
+        batch: list[Envelope[Message]],
+        rows: list[tuple[uuid.UUID, str, str, str]],
+        expected: ExpectedVersion,
+        in_transaction: InTransaction | None,
+        *,
+        duplicates_removed: bool = False,
+    ) -> AppendResult:
+        conn = self._conn
+        version, position = conn.execute(_HEADS, (stream_id,)).fetchone()
+        try:
+            check_expected_version(stream_id, expected, version)
+        except ConcurrencyError:
+            if rows and not duplicates_removed:  # maybe a retry of an append that already happened
+                return self._append_with_duplicates(stream_id, batch, rows, expected, in_transaction)
+            raise
+        if not rows:
+            last = conn.execute("SELECT max(position) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()[0]
+            return AppendResult(stream_id, version, last or 0)
+        try:
+            conn.execute("SAVEPOINT fresh_ids")
+            conn.executemany(_INSERT, [
+                (position + i, stream_id, version + i, row[0].bytes, row[1], row[2], row[3])
+                for i, row in enumerate(rows, start=1)
+            ])
+            conn.execute("RELEASE fresh_ids")
+        except sqlite3.IntegrityError:
+            # Some ids are stored already (a retried append): undo the partial insert and take the careful path.
+            # Checking first on every append would cost a query; duplicates are rare, so we pay only when they occur.
+            conn.execute("ROLLBACK TO fresh_ids")
+            conn.execute("RELEASE fresh_ids")
+            if duplicates_removed:
+                raise
+            return self._append_with_duplicates(stream_id, batch, rows, expected, in_transaction)
+        if in_transaction is not None:
+            in_transaction(conn, [
+                stored(env, stream_id, version + i, position + i) for i, env in enumerate(batch, start=1)
+            ])
+        return AppendResult(stream_id, version + len(rows), position + len(rows))
+
+    def _append_with_duplicates(
+        self,
+        stream_id: str,
+        batch: list[Envelope[Message]],
+        rows: list[tuple[uuid.UUID, str, str, str]],
+        expected: ExpectedVersion,
+        in_transaction: InTransaction | None,
+    ) -> AppendResult:
+        conn = self._conn
+        ids = [row[0].bytes for row in rows]
+        found = dict(conn.execute(
+            f"SELECT message_id, position FROM events WHERE message_id IN ({','.join('?' * len(ids))})", ids
+        ).fetchall())
+        if len(found) == len(ids):  # the whole append is already stored: a retry after a lost reply
+            return AppendResult(stream_id, self._version(stream_id), found[ids[-1]])
+        fresh = [(env, row) for env, row in zip(batch, rows, strict=True) if row[0].bytes not in found]
+        return self._append_locked(stream_id, [env for env, _ in fresh], [row for _, row in fresh], expected,
+                                   in_transaction, duplicates_removed=True)
+
+    def _version(self, stream_id: str) -> int:
+        row = self._conn.execute("SELECT max(version) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()
+        return int(row[0] or 0)
+
+    def _decode_rows(self, rows: list[Any]) -> list[Envelope[Message]]:
+        return decode_rows(self._registry, rows)
+
+    def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
+        """Events of one stream from ``from_version``, in version order."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?",
+                (stream_id, from_version, -1 if limit is None else limit),
+            ).fetchall()
+        return self._decode_rows(rows)
+
+    def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
+        """One page of all events in global order, from ``from_position`` (inclusive)."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?",
+                (from_position, limit),
+            ).fetchall()
+        return self._decode_rows(rows)
+
+    def last_position(self) -> int:
+        """The highest global position (0 when empty)."""
+        with self._lock:
+            return int(self._conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0])
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 when it does not exist)."""
+        with self._lock:
+            return self._version(stream_id)
+
+    def stream_ids(self) -> list[str]:
+        """Every stream id, in order of first appearance."""
+        with self._lock:
+            rows = self._conn.execute("SELECT stream_id FROM events WHERE version = 1 ORDER BY position").fetchall()
+        return [row[0] for row in rows]
+
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep the snapshot beside the stream; an older one is replaced, a newer one is kept."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO snapshots (stream_id, version, type, state) VALUES (?,?,?,?) "
+                "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, type = excluded.type, "
+                "state = excluded.state WHERE excluded.version >= snapshots.version",
+                (snapshot.stream_id, snapshot.version, snapshot.type, json.dumps(snapshot.state)),
+            )
+
+    def load_snapshot(self, stream_id: str) -> Snapshot | None:
+        """The newest snapshot of the stream, if any."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT version, type, state FROM snapshots WHERE stream_id = ?", (stream_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return Snapshot(stream_id=stream_id, version=row[0], type=row[1], state=json.loads(row[2]))
+
+    def close(self) -> None:
+        """Close the connection (safe to call twice)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SQLiteEventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteEventStore({self.path!r}, journal_mode={self.journal_mode}, synchronous={self.synchronous})"

@@ -1,0 +1,303 @@
+"""The backend-independent test suite: one abstract class, subclassed once per backend.
+
+A backend's test module subclasses ``EventStoreContract`` (or ``SQLEventStoreContract`` for backends that
+store JSON text, with ``corrupt``/``unknown_type`` fixtures that damage a stored row) and provides a ``store``
+fixture. Every rule of ``base.EventStore`` is checked here, so a new backend is correct when this suite passes
+on it. Needs pytest (a dev dependency).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import pytest
+
+from course_lib.clock import FixedStepClock, SequentialIds
+from course_lib.domain.events import (
+    ALL_EVENTS,
+    OrderCreated,
+    OrderItemAdded,
+    OrderSubmitted,
+)
+from course_lib.eventstore.base import (
+    ANY,
+    NO_STREAM,
+    ConcurrencyError,
+    EventStore,
+    Snapshot,
+    StoredEventCorrupt,
+)
+from course_lib.messages import Envelope, Message, UnknownMessageType, envelope
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "OrderCreated": {"order_id": "o1", "customer_id": "c1"},
+    "OrderItemAdded": {"order_id": "o1", "sku": "mug", "quantity": 2, "unit_price_cents": 1250},
+    "OrderItemRemoved": {"order_id": "o1", "sku": "mug"},
+    "OrderSubmitted": {"order_id": "o1", "total_cents": 2500},
+    "OrderPaid": {"order_id": "o1", "amount_cents": 2500, "payment_id": "p1"},
+    "OrderShipped": {"order_id": "o1", "tracking_number": "T1"},
+    "OrderDelivered": {"order_id": "o1"},
+    "OrderCancelled": {"order_id": "o1", "reason": "changed mind — «ünïcødé» ✓"},
+    "StockReserved": {"order_id": "o1", "sku": "mug", "quantity": 2},
+    "StockReleased": {"order_id": "o1", "sku": "mug", "quantity": 2},
+    "PaymentCharged": {"order_id": "o1", "payment_id": "p1", "amount_cents": 2500},
+    "PaymentDeclined": {"order_id": "o1", "reason": "card declined"},
+    "PaymentRefunded": {"order_id": "o1", "payment_id": "p1", "amount_cents": 2500},
+    "ShipmentCreated": {"order_id": "o1", "tracking_number": "T1"},
+    "NotificationSent": {"order_id": "o1", "channel": "email", "text": "Your order shipped ✓"},
+}
+
+
+def item(order: str = "o1", sku: str = "mug", quantity: int = 1) -> OrderItemAdded:
+    """A small event for tests."""
+    return OrderItemAdded(order_id=order, sku=sku, quantity=quantity, unit_price_cents=100)
+
+
+class EventStoreContract:
+    """Subclass this and provide a ``store`` fixture returning a fresh, empty store."""
+
+    gap_free_positions: ClassVar[bool] = True  # False for PostgreSQL: a rolled-back append burns its positions
+
+    # --- append and read -------------------------------------------------------------------------------
+
+    def test_is_an_event_store(self, store: EventStore) -> None:
+        assert isinstance(store, EventStore)
+
+    def test_empty_store(self, store: EventStore) -> None:
+        assert store.last_position() == 0
+        assert store.stream_version("order-x") == 0
+        assert store.read_stream("order-x") == []
+        assert store.read_all() == []
+        assert store.load_snapshot("order-x") is None
+
+    def test_append_then_read_stream_in_version_order(self, store: EventStore) -> None:
+        result = store.append("order-1", [OrderCreated(order_id="1", customer_id="c"), item("1"), item("1", "tea")],
+                              NO_STREAM)
+        assert (result.stream_id, result.stream_version, result.position) == ("order-1", 3, 3)
+        events = store.read_stream("order-1")
+        assert [e.metadata.stream_version for e in events] == [1, 2, 3]
+        assert [e.metadata.position for e in events] == [1, 2, 3]
+        assert all(e.metadata.stream_id == "order-1" for e in events)
+        assert [type(e.message).__name__ for e in events] == ["OrderCreated", "OrderItemAdded", "OrderItemAdded"]
+        assert store.read_stream("order-1", from_version=2, limit=1)[0].message == item("1")
+        assert store.stream_version("order-1") == 3
+
+    def test_every_shop_event_round_trips_exactly(self, store: EventStore) -> None:
+        clock, ids = FixedStepClock(), SequentialIds()
+        originals: list[Envelope[Message]] = [
+            envelope(cls(**SAMPLES[cls.__name__]), clock=clock, ids=ids, correlation_id=uuid.UUID(int=99),
+                     causation_id=uuid.UUID(int=98))
+            for cls in ALL_EVENTS
+        ]
+        store.append("mixed-1", originals, NO_STREAM)
+        back = store.read_stream("mixed-1")
+        assert len(back) == len(ALL_EVENTS)
+        for version, (original, read) in enumerate(zip(originals, back, strict=True), start=1):
+            assert read == original.with_metadata(stream_id="mixed-1", stream_version=version, position=version)
+            assert type(read.message) is type(original.message)
+
+    def test_global_order_across_streams_and_pages(self, store: EventStore) -> None:
+        for i in range(7):
+            store.append(f"order-{i % 3}", [item(str(i % 3), f"sku{i}")])
+        assert store.last_position() == 7
+        everything = store.read_all()
+        assert [e.metadata.position for e in everything] == list(range(1, 8))
+        assert [e.message.sku for e in everything] == [f"sku{i}" for i in range(7)]  # type: ignore[attr-defined]
+        pages, position = [], 1
+        while page := store.read_all(from_position=position, limit=3):
+            pages.append([e.metadata.position for e in page])
+            position = page[-1].metadata.position + 1  # type: ignore[operator]
+        assert pages == [[1, 2, 3], [4, 5, 6], [7]]
+        assert [e.metadata.stream_version for e in store.read_all() if e.metadata.stream_id == "order-0"] == [1, 2, 3]
+
+    def test_bare_messages_are_wrapped_and_envelopes_keep_their_metadata(self, store: EventStore) -> None:
+        correlation = uuid.uuid4()
+        env: Envelope[Message] = envelope(item(), correlation_id=correlation)
+        store.append("order-1", [env, item("1", "tea")])
+        first, second = store.read_stream("order-1")
+        assert first.message_id == env.message_id and first.metadata.correlation_id == correlation
+        assert second.metadata.correlation_id == second.message_id  # a new message starts its own conversation
+
+    def test_empty_append_changes_nothing(self, store: EventStore) -> None:
+        store.append("order-1", [item()])
+        result = store.append("order-1", [], 1)
+        assert result.stream_version == 1 and store.last_position() == 1
+
+    # --- optimistic concurrency ------------------------------------------------------------------------
+
+    def test_stale_expected_version_raises_and_writes_nothing(self, store: EventStore) -> None:
+        store.append("order-1", [item(), item()], NO_STREAM)
+        with pytest.raises(ConcurrencyError) as info:
+            store.append("order-1", [item()], 1)
+        assert (info.value.stream_id, info.value.expected, info.value.actual) == ("order-1", 1, 2)
+        assert "'order-1'" in str(info.value) and "version 2" in str(info.value) and "1" in str(info.value)
+        assert store.stream_version("order-1") == 2 and store.last_position() == 2
+        assert store.append("order-1", [item()], 2).stream_version == 3
+
+    def test_no_stream_and_any(self, store: EventStore) -> None:
+        store.append("order-1", [item()], NO_STREAM)
+        with pytest.raises(ConcurrencyError) as info:
+            store.append("order-1", [item()], NO_STREAM)
+        assert info.value.expected == NO_STREAM and info.value.actual == 1
+        assert store.append("order-1", [item()], ANY).stream_version == 2
+        assert store.append("order-2", [item()], 0).stream_version == 1  # 0 also means "new stream"
+        with pytest.raises(ConcurrencyError):
+            store.append("order-3", [item()], 5)
+
+    @pytest.mark.parametrize("bad", ["3", 1.0, -1, None, True, "latest"])
+    def test_expected_version_of_the_wrong_kind_is_a_clear_error(self, store: EventStore, bad: Any) -> None:
+        with pytest.raises(ValueError, match="expected_version"):
+            store.append("order-1", [item()], bad)
+        assert store.last_position() == 0
+
+    def test_bad_arguments_are_clear_errors(self, store: EventStore) -> None:
+        with pytest.raises(TypeError, match="list"):
+            store.append("order-1", item())  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="Event objects"):
+            store.append("order-1", [{"sku": "mug"}])  # type: ignore[list-item]
+        with pytest.raises(ValueError, match="stream_id"):
+            store.append("", [item()])
+        with pytest.raises(ValueError, match="belongs to stream"):
+            store.append("order-1", [envelope(item(), stream_id="order-2")])
+        assert store.last_position() == 0
+
+    def test_threads_racing_on_one_stream_keep_versions_gap_free(self, store: EventStore) -> None:
+        outcomes: list[str] = []
+        barrier = threading.Barrier(4)
+
+        def writer(n: int) -> None:
+            barrier.wait(timeout=10)
+            for i in range(10):
+                version = store.stream_version("order-race")
+                try:
+                    store.append("order-race", [item("race", f"w{n}-{i}")], version)
+                    outcomes.append("ok")
+                except ConcurrencyError:
+                    outcomes.append("conflict")
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert len(outcomes) == 40
+        versions = [e.metadata.stream_version for e in store.read_stream("order-race")]
+        assert versions == list(range(1, outcomes.count("ok") + 1))
+
+    # --- idempotency -----------------------------------------------------------------------------------
+
+    def test_appending_the_same_event_id_twice_is_a_no_op(self, store: EventStore) -> None:
+        env: Envelope[Message] = envelope(item())
+        first = store.append("order-1", [env], NO_STREAM)
+        again = store.append("order-1", [env], NO_STREAM)  # a retry after a lost reply: same expected version
+        assert again == first
+        assert len(store.read_stream("order-1")) == 1 and store.last_position() == 1
+
+    def test_duplicates_inside_a_batch_and_partial_retries_are_stored_once(self, store: EventStore) -> None:
+        a: Envelope[Message] = envelope(item(sku="a"))
+        b: Envelope[Message] = envelope(item(sku="b"))
+        store.append("order-1", [a, a])
+        assert store.stream_version("order-1") == 1
+        store.append("order-1", [a, b], 1)
+        assert [e.message_id for e in store.read_stream("order-1")] == [a.message_id, b.message_id]
+
+    # --- atomicity and in_transaction ------------------------------------------------------------------
+
+    def test_in_transaction_sees_stored_envelopes_and_a_failure_writes_nothing(self, store: Any) -> None:
+        store.append("order-0", [item("0")])
+        seen: list[Envelope[Message]] = []
+
+        def record(connection: Any, envelopes: list[Envelope[Message]]) -> None:
+            seen.extend(envelopes)
+
+        store.append("order-1", [item(), item()], NO_STREAM, in_transaction=record)
+        assert [(e.metadata.stream_version, e.metadata.position) for e in seen] == [(1, 2), (2, 3)]
+        assert all(e.metadata.stream_id == "order-1" for e in seen)
+
+        def explode(connection: Any, envelopes: list[Envelope[Message]]) -> None:
+            raise RuntimeError("crash between insert and commit")
+
+        with pytest.raises(RuntimeError, match="crash"):
+            store.append("order-1", [item(), item()], 2, in_transaction=explode)
+        assert store.stream_version("order-1") == 2 and store.last_position() == 3
+        position = store.append("order-2", [item("2")]).position
+        if self.gap_free_positions:
+            assert position == 4  # the rolled-back append took no position
+        else:
+            assert position > 3  # an identity column leaves a gap where the rolled-back rows were
+        assert [e.metadata.position for e in store.read_all()] == [1, 2, 3, position]
+
+    # --- snapshots -------------------------------------------------------------------------------------
+
+    def test_snapshots_are_kept_and_replaced_by_newer_ones(self, store: EventStore) -> None:
+        first = Snapshot(stream_id="order-1", version=5, type="Order", state={"status": "draft", "items": {"a": 1}})
+        store.save_snapshot(first)
+        assert store.load_snapshot("order-1") == first
+        newer = Snapshot(stream_id="order-1", version=9, type="Order", state={"status": "paid", "items": {}})
+        store.save_snapshot(newer)
+        assert store.load_snapshot("order-1") == newer
+        store.save_snapshot(first)  # an older snapshot never replaces a newer one
+        assert store.load_snapshot("order-1") == newer
+        assert store.load_snapshot("order-2") is None
+
+
+
+Damage = Callable[[str, int, str], None]
+
+
+class SQLEventStoreContract(EventStoreContract):
+    """For backends that store JSON text: also provide ``corrupt(stream, version, data)`` and
+    ``unknown_type(stream, version, type_name)`` fixtures that damage one stored row behind the store's back."""
+
+    def test_corrupt_json_names_stream_and_version(self, store: EventStore, corrupt: Damage) -> None:
+        store.append("order-1", [OrderCreated(order_id="1", customer_id="c"), item("1")])
+        corrupt("order-1", 2, "{not json")
+        assert store.read_stream("order-1", limit=1)[0].metadata.stream_version == 1
+        with pytest.raises(StoredEventCorrupt) as info:
+            store.read_stream("order-1")
+        assert (info.value.stream_id, info.value.version) == ("order-1", 2)
+        assert "'order-1' version 2" in str(info.value)
+        corrupt("order-1", 2, '{"order_id": "1", "sku": "mug"}')
+        with pytest.raises(StoredEventCorrupt, match="quantity"):
+            store.read_all()
+
+    def test_unknown_type_names_the_type_and_the_registry(self, store: EventStore, unknown_type: Damage) -> None:
+        store.append("order-1", [OrderSubmitted(order_id="1", total_cents=0)])
+        unknown_type("order-1", 1, "OrderTeleported")
+        with pytest.raises(UnknownMessageType, match="OrderTeleported") as info:
+            store.read_stream("order-1")
+        assert "OrderCreated" in str(info.value) and "register" in str(info.value)
+
+
+def contend(url: str, streams: list[str], attempts: int, worker: int, barrier: Any, results: Any) -> None:
+    """One process of the multiprocess concurrency test: read a stream's version, append with it, count outcomes.
+
+    Every attempt must end in success or ``ConcurrencyError``; anything else is reported as an error. Puts
+    ``{"worker", "acked": [(stream, [ids])], "conflicts", "errors"}`` on ``results``.
+    """
+    from course_lib.eventstore import open_store
+
+    store = open_store(url)
+    acked: list[tuple[str, list[str]]] = []
+    conflicts, errors = 0, []
+    try:
+        barrier.wait(timeout=60)
+        for attempt in range(attempts):
+            stream_id = streams[(attempt + worker) % len(streams)]
+            batch: list[Envelope[Message] | Message] = [
+                envelope(item(stream_id, f"w{worker}-a{attempt}-{n}")) for n in range(1 + attempt % 3)
+            ]
+            try:
+                version = store.stream_version(stream_id)
+                store.append(stream_id, batch, version)
+                acked.append((stream_id, [str(e.message_id) for e in batch if isinstance(e, Envelope)]))
+            except ConcurrencyError:
+                conflicts += 1
+            except Exception as exc:  # reported, and the test fails on it
+                errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        store.close()
+        results.put({"worker": worker, "acked": acked, "conflicts": conflicts, "errors": errors})

@@ -1,0 +1,32 @@
+"""Projections: read models kept up to date from the event log, with checkpoints stored atomically beside them."""
+
+from course_lib.projections.gaps import GapPolicy, PostgresGapPolicy, WaitForGap
+from course_lib.projections.projector import CRASH_POINTS, Projection, Projector, ProjectorStats, ProjectorStopped
+from course_lib.projections.readmodels import PostgresReadModels, ReadModelStore, SQLiteReadModels, Tx
+from course_lib.projections.shop import (
+    CustomerTotals,
+    DailySales,
+    OrderSummaries,
+    dump,
+    register_shop_queries,
+)
+
+__all__ = [
+    "CRASH_POINTS",
+    "CustomerTotals",
+    "DailySales",
+    "GapPolicy",
+    "OrderSummaries",
+    "PostgresGapPolicy",
+    "PostgresReadModels",
+    "Projection",
+    "Projector",
+    "ProjectorStats",
+    "ProjectorStopped",
+    "ReadModelStore",
+    "SQLiteReadModels",
+    "Tx",
+    "WaitForGap",
+    "dump",
+    "register_shop_queries",
+]

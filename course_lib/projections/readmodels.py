@@ -1,0 +1,216 @@
+"""Read-model stores: a database where projections keep their tables **and** their checkpoints.
+
+Keeping both in one database is what makes a projection exact: the projector changes the read model and moves
+the checkpoint in one transaction, so after a crash either both happened or neither did — an event is never
+skipped and never applied twice.
+
+Projections write SQL with ``?`` placeholders; ``Tx.execute`` rewrites them for PostgreSQL (``%s``), so one
+projection runs on both backends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from course_lib.errors import CourseError, ServiceUnavailable
+
+Dialect = Literal["sqlite", "postgres"]
+
+_CHECKPOINTS = (
+    "CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+)
+
+
+class Tx:
+    """One open transaction on a read-model store: run SQL, read rows."""
+
+    def __init__(self, conn: Any, dialect: Dialect) -> None:
+        self._conn = conn
+        self.dialect: Dialect = dialect
+        self._postgres = dialect == "postgres"
+        self._cur = conn.cursor()
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Tx:
+        """Run one statement (``?`` placeholders)."""
+        self._cur.execute(sql.replace("?", "%s") if self._postgres else sql, params)
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many parameter rows."""
+        if rows:
+            self._cur.executemany(self._sql(sql), rows)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cur.fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._cur.fetchall()]
+
+    def checkpoint(self, name: str, *, lock: bool = False) -> int:
+        """The projection's checkpoint as seen inside this transaction (0 when it never ran).
+
+        ``lock``: hold the checkpoint row until commit (PostgreSQL ``FOR UPDATE``), so two projectors of the same
+        projection take turns instead of both applying the same batch. SQLite's write transaction already
+        excludes every other writer.
+        """
+        sql = "SELECT position FROM projection_checkpoints WHERE name = ?"
+        if lock and self._postgres:
+            sql += " FOR UPDATE"
+        row = self.execute(sql, (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def ensure_checkpoint(self, name: str) -> None:
+        """Create the projection's checkpoint row at 0 if it does not exist (so it can be locked)."""
+        self.execute("INSERT INTO projection_checkpoints (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
+                     (name,))
+
+    def set_checkpoint(self, name: str, position: int) -> None:
+        """Move the checkpoint inside this transaction — it commits together with the read-model change."""
+        self.execute(
+            "INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            (name, position),
+        )
+
+
+class ReadModelStore(Protocol):
+    """Where projections keep read models and checkpoints."""
+
+    dialect: Dialect
+
+    def transaction(self) -> Any:
+        """A context manager yielding a ``Tx``; commits on success, rolls back on any exception."""
+        ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read rows in their own short transaction (safe from another thread than the projector's)."""
+        ...
+
+    def checkpoint(self, name: str) -> int:
+        """A projection's committed checkpoint."""
+        ...
+
+    def close(self) -> None:
+        """Close connections."""
+        ...
+
+
+class SQLiteReadModels:
+    """Read models in one SQLite file (WAL mode, so queries read while the projector writes)."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
+        if str(path) == ":memory:":
+            raise CourseError("SQLiteReadModels needs a file path (queries use their own connection); "
+                              "use a file in a temporary directory instead of ':memory:'.")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._synchronous = synchronous
+        self._lock = threading.Lock()
+        self._writer = self._connect()
+        with self.transaction() as tx:
+            tx.execute(_CHECKPOINTS)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: each commit is on disk before it returns. NORMAL is faster and still atomic: a power cut may lose
+        # the last commits, but the read model and its checkpoint are lost *together* and simply re-applied.
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One write transaction (``BEGIN IMMEDIATE``: the write lock is taken up front, no upgrade deadlock)."""
+        with self._lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._writer, "sqlite")
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read on a fresh connection, so a reader never waits for or sees an uncommitted batch."""
+        conn = sqlite3.connect(self.path, timeout=10)
+        try:
+            return [tuple(r) for r in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
+
+    def checkpoint(self, name: str) -> int:
+        rows = self.query("SELECT position FROM projection_checkpoints WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else 0
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class PostgresReadModels:
+    """Read models in a PostgreSQL schema (created if missing)."""
+
+    dialect: Dialect = "postgres"
+
+    def __init__(self, url: str, *, schema: str = "read_models") -> None:
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - psycopg is an optional extra
+            raise CourseError("PostgresReadModels needs psycopg: pip install 'eda-course[postgres]'") from exc
+        if not schema.replace("_", "").isalnum():
+            raise CourseError(f"schema name {schema!r} must be letters, digits and underscores")
+        self.url = url
+        self.schema = schema
+        self._psycopg = psycopg
+        self._lock = threading.Lock()
+        self._reader_lock = threading.Lock()
+        self._writer = self._connect()
+        self._reader = self._connect()
+        with self.transaction() as tx:
+            tx.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            tx.execute(_CHECKPOINTS)
+
+    def _connect(self) -> Any:
+        try:
+            conn = self._psycopg.connect(self.url, connect_timeout=5, autocommit=True,
+                                         options=f"-c search_path={self.schema}")
+        except self._psycopg.OperationalError as exc:
+            raise ServiceUnavailable("PostgreSQL", self.url, str(exc).strip(),
+                                     "start PostgreSQL (see `python -m course_lib doctor`) or set COURSE_POSTGRES_URL"
+                                     ) from exc
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._lock, self._writer.transaction():
+            yield Tx(self._writer, "postgres")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._reader_lock:
+            cur = self._reader.execute(sql.replace("?", "%s"), params)
+            return [tuple(r) for r in cur.fetchall()]
+
+    def checkpoint(self, name: str) -> int:
+        rows = self.query("SELECT position FROM projection_checkpoints WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else 0
+
+    def drop_schema(self) -> None:
+        """Remove the schema and everything in it (tests and course resets)."""
+        with self._lock:
+            self._writer.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+
+    def close(self) -> None:
+        self._writer.close()
+        self._reader.close()

@@ -1,0 +1,94 @@
+"""The backend-independent suite on the real PostgreSQL server, each test in its own schema (dropped after)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from course_lib.errors import ServiceUnavailable
+from course_lib.eventstore.postgres import PostgresEventStore, split_schema
+from course_lib.eventstore.testing import SQLEventStoreContract, item
+
+Damage = Callable[[str, int, str], None]
+
+
+class TestPostgresEventStore(SQLEventStoreContract):
+    gap_free_positions = False
+    @pytest.fixture
+    def schema(self, unique_name: Callable[[str], str]) -> str:
+        return unique_name("es")
+
+    @pytest.fixture
+    def store(self, postgres_url: str, schema: str) -> Iterator[PostgresEventStore]:
+        store = PostgresEventStore(postgres_url, schema=schema)
+        yield store
+        store.drop_schema()
+        store.close()
+
+    def _update(self, postgres_url: str, schema: str, column: str, value: str, stream_id: str, version: int) -> None:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("UPDATE {}.events SET {} = %s WHERE stream_id = %s AND version = %s").format(
+                    sql.Identifier(schema), sql.Identifier(column)),
+                (value, stream_id, version),
+            )
+
+    @pytest.fixture
+    def corrupt(self, postgres_url: str, schema: str) -> Damage:
+        return lambda stream_id, version, data: self._update(postgres_url, schema, "data", data, stream_id, version)
+
+    @pytest.fixture
+    def unknown_type(self, postgres_url: str, schema: str) -> Damage:
+        return lambda stream_id, version, name: self._update(postgres_url, schema, "type", name, stream_id, version)
+
+
+def test_in_transaction_gets_the_psycopg_connection(postgres_url: str, unique_name: Callable[[str], str]) -> None:
+    store = PostgresEventStore(postgres_url, schema=unique_name("es"))
+    try:
+        table = sql.SQL("{}.outbox").format(sql.Identifier(store.schema))
+        store.connection.execute(sql.SQL("CREATE TABLE {} (position BIGINT, type TEXT)").format(table))
+
+        def to_outbox(conn: psycopg.Connection, envelopes: list) -> None:
+            with conn.cursor() as cur:
+                cur.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(table),
+                                [(e.metadata.position, e.type) for e in envelopes])
+
+        store.append("order-1", [item(), item()], in_transaction=to_outbox)
+
+        def fail_after_outbox(conn: psycopg.Connection, envelopes: list) -> None:
+            to_outbox(conn, envelopes)
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            store.append("order-1", [item()], in_transaction=fail_after_outbox)
+        rows = store.connection.execute(sql.SQL("SELECT position, type FROM {} ORDER BY position").format(table))
+        assert [r[1] for r in rows.fetchall()] == ["OrderItemAdded", "OrderItemAdded"]
+        assert store.stream_version("order-1") == 2
+    finally:
+        store.drop_schema()
+        store.close()
+
+
+def test_schema_in_the_url_and_a_clear_error_when_the_server_is_down() -> None:
+    assert split_schema("postgresql://u@h:5432/db?schema=shop&sslmode=disable") == (
+        "postgresql://u@h:5432/db?sslmode=disable", "shop")
+    with pytest.raises(ServiceUnavailable, match=r"127\.0\.0\.1:1") as info:
+        PostgresEventStore("postgresql://postgres@127.0.0.1:1/test", connect_timeout=2)
+    assert "COURSE_POSTGRES_URL" in str(info.value)
+
+
+def test_open_store_with_a_postgres_url(postgres_url: str, unique_name: Callable[[str], str]) -> None:
+    from course_lib.eventstore import open_store
+
+    schema = unique_name("es")
+    store = open_store(f"{postgres_url}?schema={schema}")
+    try:
+        assert isinstance(store, PostgresEventStore) and store.schema == schema
+        store.append("order-1", [item()])
+        assert store.stream_version("order-1") == 1
+    finally:
+        store.drop_schema()
+        store.close()

@@ -1,0 +1,144 @@
+"""The repository: load/save with expected versions, snapshots, retries — on the memory and SQLite stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from course_lib.aggregates import AggregateNotFound, DomainError, Repository
+from course_lib.clock import FixedStepClock, SequentialIds
+from course_lib.domain.order import Order
+from course_lib.eventstore import ConcurrencyError, InMemoryEventStore, SQLiteEventStore
+from course_lib.eventstore.base import EventStore
+from course_lib.messages import envelope
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    store: EventStore = (InMemoryEventStore() if request.param == "memory"
+                         else SQLiteEventStore(tmp_path / "e.db", synchronous="NORMAL"))
+    yield store
+    store.close()
+
+
+def new_order(repo: Repository[Order], order_id: str = "o1", items: int = 1) -> Order:
+    order = Order.create(order_id, "c1")
+    for i in range(items):
+        order.add_item(f"sku{i}", 1, 100)
+    repo.save(order)
+    return order
+
+
+def test_save_then_load_gives_the_same_state(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    order = new_order(repo, items=2)
+    assert order.pending_events == [] and store.stream_version("order-o1") == 3
+    loaded = repo.load("o1")
+    assert loaded.summary() == order.summary() and loaded.version == 3
+    with pytest.raises(AggregateNotFound, match="order-nope"):
+        repo.load("nope")
+
+
+def test_two_writers_from_the_same_version_one_wins(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    new_order(repo)
+    first, second = repo.load("o1"), repo.load("o1")
+    first.add_item("tea", 1, 450)
+    second.submit()
+    repo.save(first)
+    with pytest.raises(ConcurrencyError) as info:
+        repo.save(second)
+    assert (info.value.expected, info.value.actual) == (2, 3)
+    assert repo.load("o1").status == "draft"  # the loser's submit was not stored
+
+
+def test_update_retries_on_a_conflict(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    new_order(repo)
+    attempts: list[int] = []
+
+    def add_tea(order: Order) -> None:
+        attempts.append(order.version)
+        if len(attempts) == 1:  # a competing writer saves between our load and our save
+            rival = repo.load("o1")
+            rival.add_item("mug", 1, 900)
+            repo.save(rival)
+        order.add_item("tea", 1, 450)
+
+    result = repo.update("o1", add_tea)
+    assert attempts == [2, 3] and result.version == 4
+    assert set(repo.load("o1").items) == {"sku0", "mug", "tea"}
+
+
+def test_a_new_aggregate_expects_no_stream(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    new_order(repo)
+    with pytest.raises(ConcurrencyError):
+        repo.save(Order.create("o1", "someone else"))
+
+
+def test_snapshots_every_n_events_and_loading_from_them(store: EventStore) -> None:
+    repo = Repository(store, Order, snapshot_every=10)
+    order = new_order(repo, items=24)  # one save of 25 events crosses 10 and 20: one snapshot, at 25
+    snapshot = store.load_snapshot("order-o1")
+    assert snapshot is not None and snapshot.version == 25 and snapshot.type == "Order"
+    order.add_item("extra", 1, 1)
+    repo.save(order)
+    assert store.load_snapshot("order-o1").version == 25  # type: ignore[union-attr]  # 26 crossed no multiple
+    with_snapshot, without = repo.load("o1"), repo.load("o1", use_snapshot=False)
+    assert with_snapshot.summary() == without.summary() == order.summary()
+
+
+def test_load_at_an_older_version_ignores_a_newer_snapshot(store: EventStore) -> None:
+    repo = Repository(store, Order, snapshot_every=5)
+    new_order(repo, items=9)
+    at_three = repo.load("o1", version=3)
+    assert at_three.version == 3 and set(at_three.items) == {"sku0", "sku1"}
+
+
+def test_a_snapshot_proves_it_is_used(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    order = new_order(repo, items=3)
+    snapshot = repo.save_snapshot(order)
+    # a snapshot whose state differs from the events shows that load starts from it
+    doctored = snapshot.model_copy(update={"state": {**snapshot.state, "customer_id": "from-snapshot"}})
+    store.save_snapshot(doctored)
+    assert repo.load("o1").customer_id == "from-snapshot"
+    assert repo.load("o1", use_snapshot=False).customer_id == "c1"
+
+
+def test_save_sets_correlation_and_causation_from_the_command(store: EventStore) -> None:
+    from course_lib.domain.events import OrderCreated
+
+    clock, ids = FixedStepClock(), SequentialIds(100)
+    repo = Repository(store, Order, clock=clock, ids=ids)
+    command = envelope(OrderCreated(order_id="x", customer_id="c"), ids=SequentialIds(1))
+    order = Order.create("o1", "c1")
+    repo.save(order, caused_by=command)
+    stored = store.read_stream("order-o1")[0]
+    assert stored.metadata.causation_id == command.message_id
+    assert stored.metadata.correlation_id == command.metadata.correlation_id
+    assert repo.save(order) is None  # nothing pending
+
+
+def test_snapshot_with_pending_events_and_bad_settings_are_refused(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    with pytest.raises(DomainError, match="pending"):
+        repo.save_snapshot(Order.create("o1", "c1"))
+    with pytest.raises(ValueError, match="snapshot_every"):
+        Repository(store, Order, snapshot_every=0)
+
+
+def test_a_snapshot_that_no_longer_fits_is_skipped_and_the_stream_replayed(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    order = new_order(repo, items=3)
+    snapshot = repo.save_snapshot(order)
+    store.save_snapshot(snapshot.model_copy(update={"state": {"status": "draft"}}))  # written by older code
+    loaded = repo.load("o1")
+    assert loaded.summary() == order.summary() and repo.events_replayed == 4
+    assert len(repo.snapshot_failures) == 1 and "KeyError" in repo.snapshot_failures[0]
+    repo.save_snapshot(loaded)
+    repo.load("o1")
+    assert repo.events_replayed == 0 and len(repo.snapshot_failures) == 1
