@@ -91,7 +91,7 @@ def decode_rows(registry: Registry, rows: Iterable[Sequence[Any]]) -> list[Envel
     reachable, so the cyclic garbage collector's passes during the page find nothing to free; it is paused for
     the page (and its previous state restored), which roughly halves the cost of a large read.
     """
-    validators: dict[str, tuple[Any, str]] = {}
+    validators: dict[str, tuple[Any, str, int]] = {}
     quoted: dict[str, str] = {}
     out: list[Envelope[Message]] = []
     was_enabled = gc.isenabled()
@@ -106,9 +106,10 @@ def decode_rows(registry: Registry, rows: Iterable[Sequence[Any]]) -> list[Envel
                     continue
             known = validators.get(type_name)
             if known is None:
+                cls = registry.resolve(type_name)
                 known = validators[type_name] = (
-                    _envelope_type(registry.resolve(type_name)).__pydantic_validator__, json.dumps(type_name))
-            validator, type_json = known
+                    _envelope_type(cls).__pydantic_validator__, json.dumps(type_name), cls.schema_version)
+            validator, type_json, current_version = known
             stream_json = quoted.get(stream_id)
             if stream_json is None:
                 stream_json = quoted[stream_id] = json.dumps(stream_id)
@@ -118,11 +119,18 @@ def decode_rows(registry: Registry, rows: Iterable[Sequence[Any]]) -> list[Envel
             document = (f'{{"metadata":{meta[:-1]},"type":{type_json},"stream_id":{stream_json},'
                         f'"stream_version":{int(version)},"position":{int(position)}}},"message":{_text(data_text)}}}')
             try:
-                out.append(validator.validate_json(document))
+                env = validator.validate_json(document)
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(part) for part in first["loc"]) or "(whole payload)"
                 raise StoredEventCorrupt(stream_id, version, f"{type_name}: {where}: {first['msg']}") from None
+            if env.metadata.schema_version != current_version:
+                # Fields may happen to fit, but the meaning may not: an old version needs its upcaster.
+                raise StoredEventCorrupt(
+                    stream_id, version,
+                    f"{type_name} is stored as schema v{env.metadata.schema_version} but the class is "
+                    f"v{current_version}: register an upcaster from v{env.metadata.schema_version}")
+            out.append(env)
     finally:
         if was_enabled:
             gc.enable()

@@ -6,6 +6,7 @@ import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.errors import CourseError
+from course_lib.eventstore import StoredEventCorrupt
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messages import (
     Event,
@@ -155,7 +156,6 @@ def test_upcast_stages_link_split_events_to_their_parent() -> None:
 
 
 def test_read_raw_sqlite_shows_events_as_stored(tmp_path: Path) -> None:
-    from course_lib.eventstore.sqlite import SQLiteEventStore
     from course_lib.versioning import read_raw_sqlite
 
     class LastYearsItemAdded(Event):
@@ -194,3 +194,22 @@ def test_sqlite_store_upcasts_old_events_on_read(tmp_path: Path) -> None:
         ]
         assert [e.metadata.stream_version for e in events] == [1, 2]
         assert [e.metadata.schema_version for e in store.read_all()] == [3, 3]
+
+
+def test_an_old_version_without_its_upcaster_fails_loudly(tmp_path: Path) -> None:
+    """Fields that happen to fit are not enough: a v1 row read by v3 code needs an upcaster."""
+    path = tmp_path / "events.db"
+    old_code = Registry()
+    old_code.add(ItemAddedV1, name="OrderItemAdded")
+    with SQLiteEventStore(path, registry=old_code) as store:
+        store.append("order-1", [ItemAddedV1(order_id="o1", price=1.0)])
+    forgetful = Registry()
+    forgetful.add(ItemAddedV1, name="OrderItemAdded")
+    ItemAddedV1.schema_version = 2  # today's class claims v2 but nobody registered the v1 -> v2 upcaster
+    try:
+        with SQLiteEventStore(path, registry=forgetful) as store, pytest.raises(
+            StoredEventCorrupt, match="stored as schema v1 but the class is v2: register an upcaster from v1"
+        ):
+            store.read_stream("order-1")
+    finally:
+        ItemAddedV1.schema_version = 1
