@@ -1,0 +1,43 @@
+"""RabbitMQ with pika: connections that fail fast, topology as data, confirmed publishing, bounded and
+background consuming, retries through delay queues, dead-letter queues and queue depths.
+
+    from course_lib.messaging.rabbitmq import RabbitConnection, Topology, Exchange, Queue, Binding, declare
+"""
+
+from course_lib.messaging.rabbitmq.connection import RabbitConnection, connect, connection_parameters
+from course_lib.messaging.rabbitmq.consumer import QueueNotFound, consume, drain
+from course_lib.messaging.rabbitmq.management import (
+    QueueDepth,
+    close_connection,
+    management_depth,
+    passive_depth,
+    queue_depth,
+)
+from course_lib.messaging.rabbitmq.publisher import Publisher, PublishNotConfirmed, Unroutable
+from course_lib.messaging.rabbitmq.retry import (
+    RetryPolicy,
+    attempt_number,
+    dead_letter_queue,
+    quorum_with_delivery_limit,
+    retry_topology,
+)
+from course_lib.messaging.rabbitmq.topology import (
+    Binding,
+    Exchange,
+    Queue,
+    Topology,
+    TopologyMismatch,
+    declare,
+    delete_topology,
+    topic_matches,
+)
+from course_lib.messaging.rabbitmq.wire import Delivery, decode, properties_for, x_death_count
+from course_lib.messaging.rabbitmq.worker import Worker, WorkerStats
+
+__all__ = [
+    "Binding", "Delivery", "Exchange", "PublishNotConfirmed", "Publisher", "Queue", "QueueDepth", "QueueNotFound",
+    "RabbitConnection", "RetryPolicy", "Topology", "TopologyMismatch", "Unroutable", "Worker", "WorkerStats",
+    "attempt_number", "close_connection", "connect", "connection_parameters", "consume", "dead_letter_queue", "declare",
+    "decode", "delete_topology", "drain", "management_depth", "passive_depth", "properties_for", "queue_depth",
+    "quorum_with_delivery_limit", "retry_topology", "topic_matches", "x_death_count",
+]

@@ -1,0 +1,19 @@
+"""Reference solutions for notebook 11 (event versioning). Keys match ``course_lib.exercises.nb11.CHECKS``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_lib.messages import RawEvent
+
+
+def upcast_payment_v1(raw: RawEvent) -> RawEvent:
+    """PaymentCharged v1 (float euros) → v2 (integer cents + currency); round, because floats are not exact."""
+    return RawEvent(raw.type, 2, {
+        "order_id": raw.data["order_id"],
+        "amount_cents": round(raw.data["amount"] * 100),
+        "currency": "EUR",  # v1 had no currency: every payment was in euros
+    })
+
+
+ANSWERS: dict[str, Any] = {"upcast_payment": upcast_payment_v1}

@@ -1,0 +1,28 @@
+"""Notebook 11 in a real browser: run all cells, then pick stored events in the upcaster view's dropdown."""
+
+from __future__ import annotations
+
+from tests.browser.lab import LabPage
+from tests.browser.test_notebook_10 import open_alone
+
+
+def test_notebook_11_upcaster_view_in_the_browser(lab_page: LabPage, rabbitmq_url: str) -> None:
+    open_alone(lab_page, "11_event_versioning.ipynb")
+    lab_page.run_all_cells(timeout_s=120)
+    assert lab_page.errors() == []
+    view = lab_page.widget("course-upcaster-view")
+    stages = view.locator(".course-upcaster-stages")
+    lab_page.wait_for_text(stages, "loads as OrderPlaced")  # where the notebook's own cells left it
+
+    view.locator(".course-upcaster-picker select").select_option(label="#2 order-1 v2 · OrderItemAdded (schema v1)")
+    shown = lab_page.wait_for_text(stages, "qty→quantity")
+    assert "after step 2" in shown and "loads as OrderItemAdded" in shown
+    added = stages.locator("[data-stage='1'] [data-field='currency']")
+    assert "dafbe1" in (added.get_attribute("style") or "")  # the field step 1 added is highlighted
+
+    view.locator(".course-upcaster-picker select").select_option(label="#1 order-1 v1 · OrderPlaced (schema v1)")
+    shown = lab_page.wait_for_text(stages, "ShippingAddressChosen v1")
+    assert "loads as OrderPlaced + ShippingAddressChosen" in shown
+    assert stages.locator("[data-stage='1'] > div").count() == 2  # the split: two events after step 1
+    shot = lab_page.screenshot("11_upcaster-view", show=view)
+    assert shot.stat().st_size > 10_000
