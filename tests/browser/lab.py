@@ -220,8 +220,15 @@ class LabPage:
         self.screenshots = screenshots
 
     def open_notebook(self, name: str, timeout_s: float = 60) -> None:
-        """Open a notebook (its path relative to the server's root) and wait for its kernel to be ready."""
-        self.page.goto(f"{self.lab.url}/lab/tree/{name}?token={self.lab.token}", timeout=timeout_s * 1000)
+        """Open a notebook in a fresh workspace of its own and wait until *its* kernel is idle.
+
+        A workspace per notebook (reset on open) keeps tabs from earlier tests in the same server from coming
+        back, whose idle kernels would otherwise end the wait before this notebook's kernel is ready.
+        """
+        self.notebook = name
+        workspace = Path(name).stem
+        self.page.goto(f"{self.lab.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.lab.token}",
+                       timeout=timeout_s * 1000)
         self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=timeout_s * 1000)
         self.wait_for_idle_kernel(timeout_s)
 
@@ -233,8 +240,16 @@ class LabPage:
         self.wait_for_idle_kernel(timeout_s)
 
     def wait_for_idle_kernel(self, timeout_s: float = 60) -> None:
-        """Wait until the server reports every kernel idle (it learns this from the kernel's status messages)."""
-        wait_until(self.lab.kernels_idle, timeout=timeout_s, interval=0.25, what="the notebook's kernel to be idle")
+        """Wait until the server reports the open notebook's kernel idle (from the kernel's status messages)."""
+        name = getattr(self, "notebook", None)
+
+        def own_kernel_idle() -> bool:
+            sessions = self.lab.api("GET", "/api/sessions").json()
+            return any(s["path"].endswith(name) and s["kernel"]["execution_state"] == "idle" for s in sessions)
+
+        condition = own_kernel_idle if name else self.lab.kernels_idle
+        what = f"the kernel of {name or 'the notebook'} to be idle"
+        wait_until(condition, timeout=timeout_s, interval=0.25, what=what)
 
     def errors(self) -> list[str]:
         """Tracebacks shown in any cell's output (JupyterLab renders errors with the stderr mime type)."""

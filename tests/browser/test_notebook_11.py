@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from tests.browser.lab import LabPage
-from tests.browser.test_notebook_10 import open_alone
 
 
 def test_notebook_11_upcaster_view_in_the_browser(lab_page: LabPage, rabbitmq_url: str) -> None:
-    open_alone(lab_page, "11_event_versioning.ipynb")
+    lab_page.open_notebook("11_event_versioning.ipynb")
     lab_page.run_all_cells(timeout_s=120)
     assert lab_page.errors() == []
     view = lab_page.widget("course-upcaster-view")
