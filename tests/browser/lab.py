@@ -205,9 +205,16 @@ def launch_chromium(playwright: Playwright, executable: str, work_dir: Path) -> 
     )
 
 
+# Done when every code cell shows an execution count — or when a cell failed: Run All stops at an error and
+# the cells after it never run, so waiting on them would only turn a clear traceback into a timeout.
 _ALL_CELLS_RAN = """() => {
     const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
-    return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p.textContent.trim()));
+    const texts = prompts.map(p => p.textContent.trim());
+    if (prompts.length > 0 && texts.every(t => /^\\[\\d+\\]:$/.test(t))) return true;
+    const stderr = [...document.querySelectorAll(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")];
+    const failed = stderr.some(e => /Traceback|\\b\\w+Error\\b/.test(e.innerText));
+    return failed && !texts.includes('[*]:');
 }"""
 
 
@@ -236,7 +243,11 @@ class LabPage:
         """Run ▸ Run All Cells from the menu bar, then wait until every code cell has run and the kernel is idle."""
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        self.page.wait_for_function(_ALL_CELLS_RAN, timeout=timeout_s * 1000, polling=250)
+        try:
+            self.page.wait_for_function(_ALL_CELLS_RAN, timeout=timeout_s * 1000, polling=250)
+        except Exception:
+            self.screenshot(f"{Path(getattr(self, 'notebook', 'notebook')).stem}-run-all-timeout")
+            raise
         self.wait_for_idle_kernel(timeout_s)
 
     def wait_for_idle_kernel(self, timeout_s: float = 60) -> None:

@@ -1,0 +1,82 @@
+"""Notebook 07's exercises: choose a record key that keeps each order in order, and compute consumer lag.
+
+- ``key_for(event)`` gets an event dict (``order_id``, ``customer_id``, ``type``, ``sku``…) and returns the record
+  key. Kafka keeps order only within a partition, and a key always maps to the same partition: all events of one
+  order must share a key, and different orders should get different keys so the load spreads.
+- ``lag(committed, end)`` gets {partition: committed offset} (partitions with no commit are missing) and
+  {partition: high-water mark}; it returns {partition: records not yet processed} for every partition in ``end``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+
+_KEY_HINTS = (
+    "Return the field that identifies the thing whose events must stay in order.",
+    "All events of order o1 — created, item added, paid, shipped — must get the same key; o2's a different one.",
+)
+_LAG_HINTS = (
+    "For each partition in `end`: end[p] minus the committed offset, or minus 0 when nothing was committed.",
+    "A committed offset is the *next* record to read, so committed == end means lag 0.",
+)
+
+_EVENTS = [
+    {"type": "OrderCreated", "order_id": "o1", "customer_id": "alice"},
+    {"type": "OrderCreated", "order_id": "o2", "customer_id": "alice"},
+    {"type": "OrderItemAdded", "order_id": "o1", "customer_id": "alice", "sku": "mug"},
+    {"type": "OrderItemAdded", "order_id": "o2", "customer_id": "alice", "sku": "tee"},
+    {"type": "OrderCreated", "order_id": "o3", "customer_id": "bob"},
+    {"type": "OrderPaid", "order_id": "o1", "customer_id": "alice"},
+    {"type": "OrderItemAdded", "order_id": "o3", "customer_id": "bob", "sku": "mug"},
+    {"type": "OrderShipped", "order_id": "o1", "customer_id": "alice"},
+]
+
+
+@guarded
+def check_key_for(key_for: Callable[[dict[str, Any]], Any] | None) -> CheckResult:
+    """Same order → same key; different orders → different keys."""
+    if key_for is None:
+        return not_attempted("write key_for(event) that returns the record key", *_KEY_HINTS)
+    if not callable(key_for):
+        return wrong(f"key_for must be a function, got {type(key_for).__name__}", _KEY_HINTS[0])
+    keys = [key_for(dict(event)) for event in _EVENTS]
+    if any(not isinstance(k, str | bytes) for k in keys):
+        return wrong(f"keys must be str (or bytes); got {keys!r}", _KEY_HINTS[0])
+    by_order: dict[str, set[Any]] = {}
+    for event, key in zip(_EVENTS, keys, strict=True):
+        by_order.setdefault(event["order_id"], set()).add(key)
+    split = [order for order, ks in by_order.items() if len(ks) > 1]
+    if split:
+        return wrong(f"events of order {split[0]} got different keys {sorted(map(str, by_order[split[0]]))}: they "
+                     f"could land on different partitions and be processed out of order", *_KEY_HINTS)
+    distinct = {next(iter(ks)) for ks in by_order.values()}
+    if len(distinct) < len(by_order):
+        return wrong(f"{len(by_order)} orders share only {len(distinct)} key(s): alice's two orders are "
+                     f"independent, yet one key sends them all to one partition (one consumer does all the work)",
+                     _KEY_HINTS[0])
+    return solved("every order keeps one key (its events stay in order) and orders spread over partitions")
+
+
+@guarded
+def check_lag(lag: Callable[[dict[int, int], dict[int, int]], dict[int, int]] | None) -> CheckResult:
+    """Lag per partition = high-water mark − committed offset (0 when nothing committed)."""
+    if lag is None:
+        return not_attempted("write lag(committed, end) returning {partition: lag}", *_LAG_HINTS)
+    if not callable(lag):
+        return wrong(f"lag must be a function, got {type(lag).__name__}", _LAG_HINTS[0])
+    cases = [
+        ({0: 5, 1: 3}, {0: 5, 1: 7}, {0: 0, 1: 4}),
+        ({1: 2}, {0: 4, 1: 2, 2: 9}, {0: 4, 1: 0, 2: 9}),
+        ({}, {0: 0}, {0: 0}),
+    ]
+    for committed, end, expected in cases:
+        got = lag(dict(committed), dict(end))
+        if got != expected:
+            return wrong(f"lag({committed}, {end}) returned {got!r}, expected {expected!r}", *_LAG_HINTS)
+    return solved("lag is the high-water mark minus the committed offset, partition by partition")
+
+
+CHECKS: dict[str, Callable[..., CheckResult]] = {"key_for": check_key_for, "lag": check_lag}

@@ -1,0 +1,204 @@
+"""The transactional outbox: events and "to be published" rows committed in **one** database transaction.
+
+The dual write — commit to the database, then publish to the broker — loses the event whenever the process dies
+between the two (or publishes an event whose transaction then rolls back). The outbox turns it into one local
+write: the event store's ``append(..., in_transaction=outbox.hook)`` inserts the outbox rows inside the append's
+transaction, and a separate relay publishes them afterwards (``course_lib.outbox.relay``).
+
+Rows are published in ``id`` order, which is commit order for SQLite (one writer at a time) and, for PostgreSQL,
+preserves the order within a stream because a stream's appends are serialised by its version check.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from course_lib.errors import CourseError
+from course_lib.messages import Envelope, Message, from_json, to_json
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One event waiting for (or done with) publication."""
+
+    id: int
+    message_id: str
+    stream_id: str
+    type: str
+    body: str
+    attempts: int
+
+    def envelope(self) -> Envelope[Message]:
+        """The stored envelope."""
+        return from_json(self.body)
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """How many rows were written, published, and are still waiting."""
+
+    written: int
+    sent: int
+
+    @property
+    def pending(self) -> int:
+        return self.written - self.sent
+
+
+def _check_table(table: str) -> str:
+    if not table.isidentifier():
+        raise ValueError(f"table must be a plain identifier, got {table!r}")
+    return table
+
+
+class _OutboxBase:
+    table: str
+    _ph = "?"
+
+    def _insert_sql(self) -> str:
+        p = self._ph
+        return (f"INSERT INTO {self.table} (message_id, stream_id, type, body) VALUES ({p},{p},{p},{p}) "
+                "ON CONFLICT (message_id) DO NOTHING")
+
+    def write(self, conn: Any, envelopes: Sequence[Envelope[Any]]) -> None:
+        """Insert outbox rows using the caller's connection, inside the caller's open transaction."""
+        rows = [(str(e.message_id), e.metadata.stream_id or "", e.type, to_json(e)) for e in envelopes]
+        cursor = conn.cursor()
+        try:
+            cursor.executemany(self._insert_sql(), rows)
+        finally:
+            cursor.close()
+
+    def hook(self, conn: Any, envelopes: list[Envelope[Message]]) -> None:
+        """The event store's ``in_transaction`` callable: ``store.append(s, evs, v, in_transaction=outbox.hook)``."""
+        self.write(conn, envelopes)
+
+
+class SqliteOutbox(_OutboxBase):
+    """The outbox table in a SQLite file — the same file as the event store, so they share transactions."""
+
+    def __init__(self, path: str | Path, table: str = "outbox") -> None:
+        self.path = str(path)
+        self.table = _check_table(table)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "message_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, "
+            "attempts INTEGER NOT NULL DEFAULT 0, sent_at TEXT)"
+        )
+        self._conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {self.table}_pending ON {self.table} (id) WHERE sent_at IS NULL")
+
+    def pending(self, limit: int = 100) -> list[OutboxRow]:
+        """The oldest unsent rows, in commit order."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id, message_id, stream_id, type, body, attempts FROM {self.table} "
+                "WHERE sent_at IS NULL ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def mark_attempt(self, row_id: int) -> None:
+        """Count a publish attempt (so a row that keeps failing is visible)."""
+        with self._lock:
+            self._conn.execute(f"UPDATE {self.table} SET attempts = attempts + 1 WHERE id = ?", (row_id,))
+
+    def mark_sent(self, row_ids: Sequence[int]) -> None:
+        """Record that the broker confirmed these rows."""
+        with self._lock:
+            self._conn.executemany(
+                f"UPDATE {self.table} SET sent_at = datetime('now') WHERE id = ? AND sent_at IS NULL",
+                [(i,) for i in row_ids],
+            )
+
+    def message_ids(self) -> set[str]:
+        """The message id of every row ever written (sent or not)."""
+        with self._lock:
+            return {r[0] for r in self._conn.execute(f"SELECT message_id FROM {self.table}").fetchall()}
+
+    def counts(self) -> OutboxCounts:
+        """Written and sent totals."""
+        with self._lock:
+            written, sent = self._conn.execute(
+                f"SELECT count(*), count(sent_at) FROM {self.table}").fetchone()
+        return OutboxCounts(int(written), int(sent))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class PostgresOutbox(_OutboxBase):
+    """The outbox table in PostgreSQL (psycopg 3). Its own connection is used by the relay only."""
+
+    _ph = "%s"
+
+    def __init__(self, url: str, table: str = "outbox") -> None:
+        import psycopg
+
+        self.url = url
+        self.table = _check_table(table)
+        self._lock = threading.Lock()
+        try:
+            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            from course_lib.config import redact
+            from course_lib.errors import ServiceUnavailable
+
+            raise ServiceUnavailable("PostgreSQL", redact(url), str(exc).strip(),
+                                     "start PostgreSQL or set COURSE_POSTGRES_URL") from exc
+        self._conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (id BIGSERIAL PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, "
+            "stream_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+            "sent_at TIMESTAMPTZ)"
+        )
+
+    def pending(self, limit: int = 100) -> list[OutboxRow]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id, message_id, stream_id, type, body, attempts FROM {self.table} "
+                "WHERE sent_at IS NULL ORDER BY id LIMIT %s", (limit,)
+            ).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def mark_attempt(self, row_id: int) -> None:
+        with self._lock:
+            self._conn.execute(f"UPDATE {self.table} SET attempts = attempts + 1 WHERE id = %s", (row_id,))
+
+    def mark_sent(self, row_ids: Sequence[int]) -> None:
+        with self._lock:
+            self._conn.execute(
+                f"UPDATE {self.table} SET sent_at = now() WHERE id = ANY(%s) AND sent_at IS NULL", (list(row_ids),)
+            )
+
+    def message_ids(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._conn.execute(f"SELECT message_id FROM {self.table}").fetchall()}
+
+    def counts(self) -> OutboxCounts:
+        with self._lock:
+            row = self._conn.execute(f"SELECT count(*), count(sent_at) FROM {self.table}").fetchone()
+        assert row is not None
+        return OutboxCounts(int(row[0]), int(row[1]))
+
+    def drop(self) -> None:
+        """Delete the table (tests and notebooks clean up)."""
+        with self._lock:
+            self._conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class OutboxError(CourseError):
+    """The outbox could not be used as asked."""

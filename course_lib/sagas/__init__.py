@@ -1,0 +1,41 @@
+"""Sagas: long business transactions made of steps with compensations, run by an orchestrator over a persisted
+log (``orchestrator``, ``log``), or by services reacting to each other's events (``choreography``)."""
+
+from course_lib.sagas.definition import SagaDefinition, SagaDefinitionError, Step, StepContext
+from course_lib.sagas.log import (
+    LogEntry,
+    PostgresSagaLog,
+    SagaLog,
+    SagaState,
+    SqliteSagaLog,
+    UnknownSaga,
+    open_log,
+    unfinished,
+)
+from course_lib.sagas.mermaid import MermaidDiagram, definition_mermaid, run_mermaid
+from course_lib.sagas.orchestrator import Backoff, Orchestrator, StepTimeout
+from course_lib.sagas.shop import ORDER_STEPS, order_data, order_saga
+
+__all__ = [
+    "ORDER_STEPS",
+    "Backoff",
+    "LogEntry",
+    "MermaidDiagram",
+    "Orchestrator",
+    "PostgresSagaLog",
+    "SagaDefinition",
+    "SagaDefinitionError",
+    "SagaLog",
+    "SagaState",
+    "SqliteSagaLog",
+    "Step",
+    "StepContext",
+    "StepTimeout",
+    "UnknownSaga",
+    "definition_mermaid",
+    "open_log",
+    "order_data",
+    "order_saga",
+    "run_mermaid",
+    "unfinished",
+]

@@ -1,0 +1,24 @@
+"""Reference solutions for notebook 10 (outbox and idempotency). Keys match ``course_lib.exercises.nb10.CHECKS``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_lib.messages import Envelope
+from course_lib.outbox import SqliteInbox
+
+
+def credit_payment(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+    """Credit a payment to its order once per message id: the inbox row and the credit commit together."""
+
+    def credit(conn: Any, e: Envelope[Any]) -> None:
+        conn.execute(
+            "INSERT INTO received (order_id, cents) VALUES (?, ?) "
+            "ON CONFLICT (order_id) DO UPDATE SET cents = cents + excluded.cents",
+            (e.message.order_id, e.message.amount_cents),
+        )
+
+    inbox.handle(env, credit)
+
+
+ANSWERS: dict[str, Any] = {"credit_payment": credit_payment}

@@ -1,0 +1,83 @@
+"""Notebooks 07–08 checks: reference solutions pass, placeholders are "not solved yet", wrong answers fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from course_lib.exercises import nb07, nb08
+from solutions import nb07 as solution07
+from solutions import nb08 as solution08
+
+MODULES = [(nb07, solution07), (nb08, solution08)]
+ALL = [(module, solution, name) for module, solution in MODULES for name in sorted(module.CHECKS)]
+
+
+@pytest.mark.parametrize(("module", "solution"), MODULES)
+def test_every_check_has_a_reference_solution(module: Any, solution: Any) -> None:
+    assert set(solution.ANSWERS) == set(module.CHECKS)
+
+
+@pytest.mark.parametrize(("module", "solution", "name"), ALL)
+def test_reference_solution_passes(module: Any, solution: Any, name: str) -> None:
+    result = module.CHECKS[name](solution.ANSWERS[name])
+    assert result.solved, str(result)
+
+
+@pytest.mark.parametrize(("module", "solution", "name"), ALL)
+def test_placeholder_is_not_solved_yet(module: Any, solution: Any, name: str) -> None:
+    result = module.CHECKS[name](None)
+    assert not result.solved and not result.attempted
+    assert str(result).startswith("… Not solved yet") and result.hints
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (lambda e: e["customer_id"], "share only"),
+        (lambda e: e["order_id"] + e["type"], "got different keys"),
+        (lambda e: 7, "must be str"),
+        ("order_id", "must be a function"),
+    ],
+)
+def test_wrong_keys_are_explained(answer: Any, says: str) -> None:
+    result = nb07.check_key_for(answer)
+    assert result.attempted and not result.solved
+    assert says in result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (lambda committed, end: {p: end[p] - committed[p] for p in end}, "raised KeyError"),
+        (lambda committed, end: {p: end[p] - committed.get(p, 0) - 1 for p in end}, "expected"),
+        (lambda committed, end: {p: end[p] for p in committed}, "expected"),
+    ],
+)
+def test_wrong_lag_is_explained(answer: Any, says: str) -> None:
+    result = nb07.check_lag(answer)
+    assert result.attempted and not result.solved
+    assert says in result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (lambda orders, size: {e - e % size: 1.0 for e, _, _ in orders}, "expected"),  # counts, not sums
+        (lambda orders, size: _boundary_bug(orders, size), "window that ends at 10 000"),
+        (lambda orders, size: [1, 2], "expected a dict"),
+    ],
+)
+def test_wrong_revenue_is_explained(answer: Any, says: str) -> None:
+    result = nb08.check_revenue_per_window(answer)
+    assert result.attempted and not result.solved
+    assert says in result.message
+
+
+def _boundary_bug(orders: list[tuple[int, str, float]], size: int) -> dict[int, float]:
+    totals: dict[int, float] = {}
+    for event_ms, _p, cents in orders:
+        start = (event_ms - 1) // size * size if event_ms % size == 0 and event_ms else event_ms - event_ms % size
+        totals[start] = totals.get(start, 0.0) + cents
+    return totals

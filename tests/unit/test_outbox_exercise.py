@@ -1,0 +1,43 @@
+"""Notebook 10's check accepts the reference solution and rejects wrong answers with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_lib.exercises.nb10 import CHECKS, check_credit_payment
+from course_lib.messages import Envelope
+from course_lib.outbox import SqliteInbox
+from solutions.nb10 import ANSWERS
+
+UPSERT = ("INSERT INTO received (order_id, cents) VALUES (?, ?) "
+          "ON CONFLICT (order_id) DO UPDATE SET cents = cents + excluded.cents")
+
+
+def test_every_check_accepts_the_reference_solution() -> None:
+    assert set(CHECKS) == set(ANSWERS)
+    for name, check in CHECKS.items():
+        assert check(ANSWERS[name]).solved
+
+
+def test_placeholder_is_not_attempted() -> None:
+    result = check_credit_payment(None)
+    assert not result.solved and not result.attempted
+
+
+def test_consumer_without_inbox_counts_duplicates() -> None:
+    def naive(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+        inbox.connection.execute(UPSERT, (env.message.order_id, env.message.amount_cents))
+
+    result = check_credit_payment(naive)
+    assert not result.solved and "duplicates included" in result.message
+
+
+def test_deduplicating_by_order_drops_a_real_payment() -> None:
+    def by_order(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+        conn = inbox.connection
+        if conn.execute("SELECT 1 FROM received WHERE order_id = ?", (env.message.order_id,)).fetchone():
+            return
+        inbox.handle(env, lambda c, e: c.execute(UPSERT, (e.message.order_id, e.message.amount_cents)))
+
+    result = check_credit_payment(by_order)
+    assert not result.solved and "dropped" in result.message
