@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from course_lib import pg
 from course_lib.clock import Clock, IdFactory, random_ids, system_clock
-from course_lib.errors import ServiceUnavailable
 from course_lib.eventstore.base import (
     ANY,
     AppendResult,
@@ -76,14 +76,7 @@ class PostgresEventStore:
         self._ids = ids
         self._lock = threading.RLock()
         self._psycopg = psycopg
-        try:
-            self._conn = psycopg.connect(url, connect_timeout=connect_timeout, prepare_threshold=0, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise ServiceUnavailable(
-                "PostgreSQL", url, str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed",
-                "start PostgreSQL (e.g. `sudo service postgresql start`) "
-                "or set COURSE_POSTGRES_URL to a running server",
-            ) from None
+        self._conn = pg.connect(url, connect_timeout=connect_timeout, prepare_threshold=0)
         s = sql.Identifier(schema)
         self._events = sql.SQL("{}.events").format(s)
         self._snapshots = sql.SQL("{}.snapshots").format(s)
@@ -213,7 +206,8 @@ class PostgresEventStore:
 
     def _query(self, name: str, params: tuple[Any, ...]) -> list[Any]:
         with self._lock, self._conn.transaction():
-            return self._conn.execute(self._q[name], params).fetchall()
+            rows: list[Any] = self._conn.execute(self._q[name], params).fetchall()
+            return rows
 
     def _decode_rows(self, rows: list[Any]) -> list[Envelope[Message]]:
         return decode_rows(self._registry, rows)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from course_lib import pg
 from course_lib.messages import Envelope
 
 Effect = Callable[[Any, Envelope[Any]], None]
@@ -87,12 +88,11 @@ class PostgresInbox:
     """Processed message ids per consumer, in PostgreSQL."""
 
     def __init__(self, url: str, consumer: str, table: str = "inbox") -> None:
-        import psycopg
 
         self.consumer = consumer
         self.table = _check(table, "table")
         self._lock = threading.Lock()
-        self._conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        self._conn = pg.connect(url)
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} (consumer TEXT NOT NULL, message_id TEXT NOT NULL, "
             "PRIMARY KEY (consumer, message_id))"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from course_lib import pg
 from course_lib.errors import CourseError
 from course_lib.messages import Envelope, Message, from_json, to_json
 
@@ -143,19 +144,11 @@ class PostgresOutbox(_OutboxBase):
     _ph = "%s"
 
     def __init__(self, url: str, table: str = "outbox") -> None:
-        import psycopg
 
         self.url = url
         self.table = _check_table(table)
         self._lock = threading.Lock()
-        try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
-        except psycopg.OperationalError as exc:
-            from course_lib.config import redact
-            from course_lib.errors import ServiceUnavailable
-
-            raise ServiceUnavailable("PostgreSQL", redact(url), str(exc).strip(),
-                                     "start PostgreSQL or set COURSE_POSTGRES_URL") from exc
+        self._conn = pg.connect(url)
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} (id BIGSERIAL PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, "
             "stream_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from course_lib import pg
+
 Monotonic = Callable[[], float]
 
 
@@ -63,13 +65,12 @@ class PostgresGapPolicy:
 
     def __init__(self, url: str, *, min_wait: float = 0.05, max_wait: float = 30.0,
                  clock: Monotonic = time.monotonic) -> None:
-        import psycopg
 
         self.url = url
         self.min_wait = min_wait
         self.max_wait = max_wait
         self._clock = clock
-        self._conn: Any = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        self._conn: Any = pg.connect(url)
         self._first_seen: dict[int, tuple[float, str]] = {}
 
     def settled(self, first: int, last: int) -> bool:

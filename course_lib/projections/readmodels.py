@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from course_lib.errors import CourseError, ServiceUnavailable
+from course_lib import pg
+from course_lib.errors import CourseError
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -183,14 +184,7 @@ class PostgresReadModels:
             tx.execute(_CHECKPOINTS)
 
     def _connect(self) -> Any:
-        try:
-            conn = self._psycopg.connect(self.url, connect_timeout=5, autocommit=True,
-                                         options=f"-c search_path={self.schema}")
-        except self._psycopg.OperationalError as exc:
-            raise ServiceUnavailable("PostgreSQL", self.url, str(exc).strip(),
-                                     "start PostgreSQL (see `python -m course_lib doctor`) or set COURSE_POSTGRES_URL"
-                                     ) from exc
-        return conn
+        return pg.connect(self.url, options=f"-c search_path={self.schema}")
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from course_lib import pg
 from course_lib.errors import CourseError
 
 SagaStatus = Literal["running", "compensating", "completed", "compensated", "needs_attention"]
@@ -216,21 +217,13 @@ class PostgresSagaLog:
     """The saga log in PostgreSQL (psycopg 3, autocommit: each entry is its own committed transaction)."""
 
     def __init__(self, url: str, table: str = "saga_log") -> None:
-        import psycopg
 
         if not table.isidentifier():
             raise ValueError(f"table must be a plain identifier, got {table!r}")
         self.url = url
         self.table = table
         self._lock = threading.Lock()
-        try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
-        except psycopg.OperationalError as exc:
-            from course_lib.config import redact
-            from course_lib.errors import ServiceUnavailable
-
-            raise ServiceUnavailable("PostgreSQL", redact(url), str(exc).strip(),
-                                     "start PostgreSQL or set COURSE_POSTGRES_URL") from exc
+        self._conn = pg.connect(url)
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {table} (id BIGSERIAL, saga_id TEXT NOT NULL, seq INTEGER NOT NULL, "
             "saga_name TEXT NOT NULL, kind TEXT NOT NULL, step TEXT, attempt INTEGER NOT NULL, "
