@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.domain.events import ALL_EVENTS, OrderItemAdded, OrderSubmitted
+from course_lib.eventstore.testing import SAMPLES
 from course_lib.messages import (
     MalformedMessage,
     Registry,
@@ -14,24 +15,6 @@ from course_lib.messages import (
     routing_key,
     to_json,
 )
-
-SAMPLES = {
-    "OrderCreated": {"order_id": "o1", "customer_id": "c1"},
-    "OrderItemAdded": {"order_id": "o1", "sku": "mug", "quantity": 2, "unit_price_cents": 1250},
-    "OrderItemRemoved": {"order_id": "o1", "sku": "mug"},
-    "OrderSubmitted": {"order_id": "o1", "total_cents": 2500},
-    "OrderPaid": {"order_id": "o1", "amount_cents": 2500, "payment_id": "p1"},
-    "OrderShipped": {"order_id": "o1", "tracking_number": "T1"},
-    "OrderDelivered": {"order_id": "o1"},
-    "OrderCancelled": {"order_id": "o1", "reason": "changed mind"},
-    "StockReserved": {"order_id": "o1", "sku": "mug", "quantity": 2},
-    "StockReleased": {"order_id": "o1", "sku": "mug", "quantity": 2},
-    "PaymentCharged": {"order_id": "o1", "payment_id": "p1", "amount_cents": 2500},
-    "PaymentDeclined": {"order_id": "o1", "reason": "card declined"},
-    "PaymentRefunded": {"order_id": "o1", "payment_id": "p1", "amount_cents": 2500},
-    "ShipmentCreated": {"order_id": "o1", "tracking_number": "T1"},
-    "NotificationSent": {"order_id": "o1", "channel": "email", "text": "Your order shipped ✓"},
-}
 
 
 @pytest.mark.parametrize("cls", ALL_EVENTS, ids=lambda c: c.__name__)
