@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120
 
-.PHONY: lab test setup services stop doctor unit integration notebooks notebook browser lint bench bench-quick clean
+.PHONY: lab test setup services stop doctor reset unit integration notebooks notebook browser lint bench bench-quick clean
 
 lab: services  ## start the course: services, pre-flight doctor, JupyterLab on notebook 00
 	$(PY) -m course_lib lab
@@ -35,14 +35,17 @@ stop:  ## stop the embedded Kafka broker
 doctor: setup  ## the pre-flight check
 	$(PY) -m course_lib doctor
 
+reset: setup  ## delete the notebooks' queues, topics, groups, schemas and work folders (asks first)
+	$(PY) -m course_lib reset
+
 unit: setup
 	$(PY) -m pytest tests/unit
 
 integration: services
 	$(PY) -m pytest tests/integration
 
-notebooks: services  ## every notebook under nbval
-	$(PY) -m pytest -n 2 --dist loadfile $(NBVAL) notebooks
+notebooks: services  ## every notebook under nbval (writes artifacts/notebook-timings.md)
+	$(PY) -m pytest -p tests.conftest -n 2 --dist loadfile $(NBVAL) notebooks
 
 notebook: services  ## one notebook: make notebook NB=05
 	$(PY) -m pytest $(NBVAL) notebooks/$(NB)*.ipynb

@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_lib doctor | services start|stop|status | lab``."""
+"""Command line: ``python -m course_lib doctor | services start|stop|status | lab | reset``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import asdict
 
+from course_lib.cli_reset import add_parser as add_reset_parser
 from course_lib.config import PROJECT_ROOT, get_settings
 from course_lib.errors import CourseError
 
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     lab = sub.add_parser("lab", help="start the services, run the doctor, open JupyterLab on notebook 00")
     lab.add_argument("--no-browser", action="store_true")
     lab.set_defaults(func=_lab)
+    add_reset_parser(sub)
     args = parser.parse_args(argv)
     get_settings.cache_clear()
     try:

@@ -85,7 +85,8 @@ def _skip_apache_kafka_only(request: pytest.FixtureRequest) -> Iterator[None]:
         identity = identify_kafka(bootstrap)
         require(identity is not None, f"Kafka broker is not reachable at {bootstrap}")
         if identity is not None and identity.flavour == "tansu":
-            pytest.skip("needs Apache Kafka: the embedded Tansu broker does not implement this (see docs/embedded-kafka.md)")
+            pytest.skip("needs Apache Kafka: the embedded Tansu broker does not implement this "
+                        "(see docs/embedded-kafka.md)")
     yield
 
 

@@ -1,0 +1,52 @@
+"""Notebook 06 in a real browser: run it, slide the failure rate, kill the consumer, send orders and poison."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator
+
+from course_lib.waiting import wait_until
+from tests.browser.lab import LabPage
+from tests.browser.test_notebook_04 import then_clean_up
+
+
+def counts(table: Locator) -> dict[str, int]:
+    """The panel's counters, read from its table cells."""
+    cells = table.locator("td[data-count]")
+    return {cells.nth(i).get_attribute("data-count") or "": int(cells.nth(i).inner_text())
+            for i in range(cells.count())}
+
+
+def test_notebook_06_failure_panel_in_the_browser(lab_page: LabPage, rabbitmq_url: str) -> None:
+    lab_page.open_notebook("06_rabbitmq_reliability.ipynb")
+    # the last cell deletes the panel's queues; first stop the worker that "kill consumer" starts below
+    with then_clean_up(lab_page, first="panel.stop()"):
+        hurt_the_worker(lab_page)
+
+
+def hurt_the_worker(lab_page: LabPage) -> None:
+    panel = lab_page.page.locator(".jp-OutputArea-output:has(.course-failure-send)").first
+    table = panel.locator(".course-failure-counts")
+    log = panel.locator(".widget-output")
+    before = counts(table)
+    assert before["orders_done"] == 30 and before["kills"] == 1  # what the notebook's own cells did
+
+    lab_page.set_slider(panel.locator(".widget-slider").first, 0)
+    lab_page.wait_for_text(log, "failure rate now 0%")
+    lab_page.click_button("kill consumer", within=panel)  # the notebook stopped its worker: this starts a new one
+    lab_page.wait_for_text(log, "a new consumer took over")
+    lab_page.click_button("send 10 orders", within=panel)
+    lab_page.click_button("send poison", within=panel)
+    lab_page.wait_for_text(log, "sent a poison message")
+
+    def settled() -> dict[str, int]:
+        lab_page.click_button("refresh", within=panel)
+        now = counts(table)
+        return now if now["orders_done"] == 40 and now["in_dlq"] > before["in_dlq"] and now["ready"] == 0 else {}
+
+    after = wait_until(settled, timeout=30, interval=0.5, what="ten more orders done and the poison dead-lettered")
+    assert after["sent"] == 40 and after["kills"] == 2 and after["duplicates_absorbed"] >= before["duplicates_absorbed"]
+    assert re.search(r"sent 10 order\(s\)", lab_page.text(log))
+    shot = lab_page.screenshot("06_failure-panel", show=panel)
+    assert shot.stat().st_size > 10_000
