@@ -46,6 +46,7 @@ class Command(Message):
 
 
 M = TypeVar("M", bound=Message)
+N = TypeVar("N", bound=Message)
 T = TypeVar("T", bound=type[Message])
 
 
@@ -194,8 +195,8 @@ class Envelope(BaseModel, Generic[M]):
         return self.metadata.type
 
     def caused(
-        self, message: M, *, clock: Clock = system_clock, ids: IdFactory = random_ids, **metadata: Any
-    ) -> Envelope[M]:
+        self, message: N, *, clock: Clock = system_clock, ids: IdFactory = random_ids, **metadata: Any
+    ) -> Envelope[N]:
         """Wrap a message caused by this one: same correlation id, causation id = this message's id."""
         return envelope(
             message, clock=clock, ids=ids, correlation_id=self.metadata.correlation_id,
