@@ -25,7 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,12 +205,12 @@ def launch_chromium(playwright: Playwright, executable: str, work_dir: Path) -> 
     )
 
 
-# Done when every code cell shows an execution count — or when a cell failed: Run All stops at an error and
-# the cells after it never run, so waiting on them would only turn a clear traceback into a timeout.
-_ALL_CELLS_RAN = """() => {
-    const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
-    const texts = prompts.map(p => p.textContent.trim());
-    if (prompts.length > 0 && texts.every(t => /^\\[\\d+\\]:$/.test(t))) return true;
+# Done when every code cell (but the last, with skipLast) shows an execution count — or when a cell failed: Run All
+# stops at an error and the cells after it never run, so waiting on them would turn a clear traceback into a timeout.
+_CELLS_RAN = """(skipLast) => {
+    const all = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+    const texts = (skipLast ? all.slice(0, -1) : all).map(p => p.textContent.trim());
+    if (texts.length > 0 && texts.every(t => /^\\[\\d+\\]:$/.test(t))) return true;
     const stderr = [...document.querySelectorAll(
         ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")];
     const failed = stderr.some(e => /Traceback|\\b\\w+Error\\b/.test(e.innerText));
@@ -241,12 +241,56 @@ class LabPage:
 
     def run_all_cells(self, timeout_s: float = 120) -> None:
         """Run ▸ Run All Cells from the menu bar, then wait until every code cell has run and the kernel is idle."""
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        self._menu("Run", "Run All Cells")
+        self._wait_for_cells(skip_last=False, timeout_s=timeout_s)
+
+    def run_all_but_last(self, timeout_s: float = 120) -> None:
+        """Run every cell above the last code cell (the notebooks' clean-up cell), as Run ▸ Run All Above."""
+        self._select_last_code_cell()
+        self._menu("Run", "Run All Above Selected Cell")
+        self._wait_for_cells(skip_last=True, timeout_s=timeout_s)
+
+    def run_last_cell(self, timeout_s: float = 60) -> None:
+        """Run the last code cell in place (Ctrl+Enter: Shift+Enter on the last cell would append an empty one)."""
+        self._select_last_code_cell()
+        self.page.keyboard.press("Control+Enter")
+        self._wait_for_cells(skip_last=False, timeout_s=timeout_s)
+
+    def run_new_cell_above_last(self, code: str) -> None:
+        """Insert a code cell above the last one and run it, as a learner would (the server serves a copy)."""
+        self._select_last_code_cell()
+        self.page.keyboard.press("a")  # command mode: insert a cell above
+        self.page.keyboard.press("Enter")  # edit it
+        self.page.keyboard.type(code)
+        self.page.keyboard.press("Shift+Enter")
+        self.wait_for_idle_kernel()
+
+    @contextlib.contextmanager
+    def then_clean_up(self, *, first: str = "") -> Iterator[None]:
+        """Run all cells but the clean-up cell; after the block — also when it fails — run ``first`` (code that
+        stops what the widget started) and the clean-up cell, so nothing is left on the brokers."""
+        self.run_all_but_last()
         try:
-            self.page.wait_for_function(_ALL_CELLS_RAN, timeout=timeout_s * 1000, polling=250)
+            assert self.errors() == []
+            yield
+        finally:
+            if first:
+                self.run_new_cell_above_last(first)
+            self.run_last_cell()
+        assert self.errors() == []
+
+    def _menu(self, menu: str, item: str) -> None:
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+
+    def _select_last_code_cell(self) -> None:
+        self.page.locator(".jp-Notebook .jp-CodeCell").last.locator(".jp-InputPrompt").click()
+
+    def _wait_for_cells(self, *, skip_last: bool, timeout_s: float) -> None:
+        try:
+            self.page.wait_for_function(_CELLS_RAN, arg=skip_last, timeout=timeout_s * 1000, polling=250)
         except Exception:
-            self.screenshot(f"{Path(getattr(self, 'notebook', 'notebook')).stem}-run-all-timeout")
+            self.screenshot(f"{Path(getattr(self, 'notebook', 'notebook')).stem}-timeout")
             raise
         self.wait_for_idle_kernel(timeout_s)
 

@@ -6,12 +6,11 @@ import re
 
 from course_lib.waiting import wait_until
 from tests.browser.lab import LabPage
-from tests.browser.test_notebook_04 import then_clean_up
 
 
 def test_notebook_05_routing_lab_in_the_browser(lab_page: LabPage, rabbitmq_url: str) -> None:
     lab_page.open_notebook("05_rabbitmq_routing.ipynb")
-    with then_clean_up(lab_page):  # the last cell deletes the lab's exchanges and queues
+    with lab_page.then_clean_up():  # the last cell deletes the lab's exchanges and queues
         publish_from_the_form(lab_page)
 
 

@@ -8,7 +8,6 @@ from playwright.sync_api import Locator
 
 from course_lib.waiting import wait_until
 from tests.browser.lab import LabPage
-from tests.browser.test_notebook_04 import then_clean_up
 
 
 def counts(table: Locator) -> dict[str, int]:
@@ -21,7 +20,7 @@ def counts(table: Locator) -> dict[str, int]:
 def test_notebook_06_failure_panel_in_the_browser(lab_page: LabPage, rabbitmq_url: str) -> None:
     lab_page.open_notebook("06_rabbitmq_reliability.ipynb")
     # the last cell deletes the panel's queues; first stop the worker that "kill consumer" starts below
-    with then_clean_up(lab_page, first="panel.stop()"):
+    with lab_page.then_clean_up(first="panel.stop()"):
         hurt_the_worker(lab_page)
 
 

@@ -8,7 +8,6 @@ from playwright.sync_api import Locator
 
 from course_lib.waiting import wait_until
 from tests.browser.lab import LabPage
-from tests.browser.test_notebook_04 import then_clean_up
 
 
 def owners(lab_page: LabPage, board: Locator) -> dict[str, str]:
@@ -20,7 +19,7 @@ def owners(lab_page: LabPage, board: Locator) -> dict[str, str]:
 
 def test_notebook_07_partition_board_in_the_browser(lab_page: LabPage, kafka_bootstrap: str) -> None:
     lab_page.open_notebook("07_kafka_partitions_and_groups.ipynb")
-    with then_clean_up(lab_page):  # the last cell stops the board's consumers and deletes topics and groups
+    with lab_page.then_clean_up():  # the last cell stops the board's consumers and deletes topics and groups
         rebalance(lab_page)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 from tests.browser.lab import LabPage
-from tests.browser.test_notebook_04 import then_clean_up
 
 
 def test_notebook_08_lateness_slider_in_the_browser(lab_page: LabPage, kafka_bootstrap: str) -> None:
     lab_page.open_notebook("08_kafka_stream_processing.ipynb")
-    with then_clean_up(lab_page):  # the last cell deletes the notebook's topics and groups
+    with lab_page.then_clean_up():  # the last cell deletes the notebook's topics and groups
         slide_the_lateness(lab_page)
 
 
