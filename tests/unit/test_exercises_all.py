@@ -38,6 +38,7 @@ SOLUTION_NAMES: dict[tuple[str, str], str] = {
     ("09", "gift_wrap"): "add_gift_wrap",
     ("10", "credit_payment"): "credit_payment",
     ("11", "upcast_payment"): "upcast_payment_v1",
+    ("12", "money_problems"): "money_problems",
 }
 
 
