@@ -1,12 +1,50 @@
-"""``python -m benchmarks [NAMES] [--quick] [--json PATH] [--markdown PATH] [--repeats N]``."""
+"""``python -m benchmarks [NAMES] [--quick] [--check] [--memory] [--json PATH] [--markdown PATH] [--repeats N]``.
+
+Runs the groups side by side and writes the results JSON and the Markdown report (``benchmarks.report``).
+``--check`` exits 1 when a group's ratio falls below its CI floor minus its noise margin
+(``benchmarks/targets.toml``); a group that fails is measured once more first, and only a second failure counts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from pathlib import Path
 
-from benchmarks.runner import discover, run_group, to_markdown, write_json
+from benchmarks import report
+from benchmarks.runner import GroupResult, discover, run_group, write_json
+
+
+def services() -> str:
+    """Which brokers the numbers came from (best effort: a missing answer is reported, not fatal)."""
+    from course_lib.config import get_settings
+
+    settings = get_settings()
+    parts = []
+    try:
+        import base64
+        import urllib.request
+        from urllib.parse import urlsplit
+
+        url = urlsplit(settings.rabbitmq_management_url)
+        request = urllib.request.Request(f"{url.scheme}://{url.hostname}:{url.port}/api/overview")
+        token = base64.b64encode(f"{url.username}:{url.password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+        with urllib.request.urlopen(request, timeout=3) as response:
+            parts.append(f"RabbitMQ {json.loads(response.read())['rabbitmq_version']}")
+    except Exception:  # the management plugin is optional for benchmarks
+        parts.append("RabbitMQ (version unknown: management API not reachable)")
+    try:
+        from course_lib.services.kafka_probe import is_tansu
+
+        flavour = "Tansu (embedded, memory-only)" if is_tansu(settings.kafka_bootstrap_servers) else "Apache Kafka"
+        parts.append(f"Kafka protocol: {flavour} at {settings.kafka_bootstrap_servers}")
+    except Exception:
+        parts.append("Kafka broker unknown")
+    parts.append("SQLite on the local disk (journal_mode=WAL)")
+    return "; ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes for CI smoke runs")
     parser.add_argument("--repeats", type=int, default=None, help="runs per case (default 3, quick 2)")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/latest.json"))
-    parser.add_argument("--markdown", type=Path, default=None, help="also write the table here")
+    parser.add_argument("--markdown", type=Path, default=None,
+                        help="write the report here (default: next to the JSON, .md)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if a ratio fell below its CI floor minus the noise margin")
+    parser.add_argument("--memory", action="store_true",
+                        help="also measure peak memory of the projection rebuild and the Kafka consume")
     parser.add_argument("--list", action="store_true", help="list the groups and exit")
     args = parser.parse_args(argv)
     groups = discover(args.names)
@@ -26,19 +69,48 @@ def main(argv: list[str] | None = None) -> int:
     if not groups:
         print(f"no benchmark group matches {args.names}", file=sys.stderr)
         return 2
+    targets = report.load_targets()
     repeats = args.repeats or (2 if args.quick else 3)
-    results = []
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    results: list[GroupResult] = []
     for group in groups:
-        print(f"{group.name} ({len(group.cases)} cases × {repeats})", file=sys.stderr)
-        results.append(run_group(group, quick=args.quick, repeats=repeats,
-                                 progress=lambda line: print(line, file=sys.stderr)))
-    table = to_markdown(results)
-    print(table)
-    write_json(results, args.json, quick=args.quick)
-    print(f"\nJSON written to {args.json}", file=sys.stderr)
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(table + "\n")
+        progress(f"{group.name} ({len(group.cases)} cases × {repeats})")
+        result = run_group(group, quick=args.quick, repeats=repeats, progress=progress)
+        target = targets.get(group.name)
+        ratio = result.subject_ratio
+        if args.check and target is not None and (ratio is None or ratio < target.fails_below):
+            # one noisy run must not fail CI: measure again, and only a second miss counts
+            progress(f"  {group.name}: ratio {ratio:.2f} below {target.fails_below:.2f}; measuring once more")
+            result = run_group(group, quick=args.quick, repeats=repeats, progress=progress)
+            result.notes = (result.notes + f" (measured twice by --check: first ratio {ratio:.2f})").strip()
+        results.append(result)
+    extra: dict[str, object] = {
+        "seconds": round(time.perf_counter() - started, 1),
+        "command": " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])]),
+    }
+    if args.memory:
+        from benchmarks import memory
+
+        extra["memory"] = memory.measure(quick=args.quick, progress=progress)
+    payload = write_json(results, args.json, quick=args.quick, extra=extra)
+    payload["machine"]["services"] = services()
+    args.json.write_text(json.dumps(payload, indent=2))
+    markdown = args.markdown or args.json.with_suffix(".md")
+    markdown.parent.mkdir(parents=True, exist_ok=True)
+    markdown.write_text(report.to_markdown(payload, targets))
+    print(report.to_markdown(payload, targets))
+    progress(f"JSON written to {args.json}, report to {markdown} ({extra['seconds']:.0f} s)")
+    if args.check:
+        failures = report.check(payload, targets)
+        for failure in failures:
+            progress(f"REGRESSION {failure}")
+        if failures:
+            return 1
+        progress(f"check passed: {len(results)} group(s) at or above their CI floors")
     return 0
 
 

@@ -134,13 +134,30 @@ def machine() -> dict[str, Any]:
     """The machine the numbers came from."""
     import os
 
-    return {
+    info: dict[str, Any] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
+        "processor": _cpu_model() or platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    try:
+        info["memory_gb"] = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+        info["load_average"] = " ".join(f"{x:.1f}" for x in os.getloadavg())  # how busy the machine was
+    except (ValueError, OSError, AttributeError):  # not every platform has these
+        pass
+    return info
+
+
+def _cpu_model() -> str | None:
+    """The CPU's model name on Linux (``platform.processor()`` is often empty there)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
 
 
 def to_markdown(results: list[GroupResult]) -> str:
@@ -164,8 +181,9 @@ def to_markdown(results: list[GroupResult]) -> str:
     return "\n".join(lines)
 
 
-def write_json(results: list[GroupResult], path: Path, *, quick: bool) -> None:
-    """Write every group's results and the machine description to ``path``."""
+def write_json(results: list[GroupResult], path: Path, *, quick: bool,
+               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write every group's results and the machine description to ``path``; returns what was written."""
     payload = {
         "machine": machine(),
         "quick": quick,
@@ -176,8 +194,10 @@ def write_json(results: list[GroupResult], path: Path, *, quick: bool) -> None:
             for g in results
         ],
     }
+    payload.update(extra or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2))
+    return payload
 
 
 def timed(fn: Callable[[], int]) -> Measurement:

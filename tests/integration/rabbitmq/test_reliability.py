@@ -158,6 +158,7 @@ def _rabbitmqctl(*args: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.broker_restart
 def test_a_broker_restart_loses_no_persistent_message_in_a_durable_queue(
         conn: RabbitConnection, declared: Callable[[Topology], Topology], unique_name: Callable[[str], str],
         rabbitmq_url: str) -> None:
