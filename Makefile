@@ -14,9 +14,9 @@ lab: services  ## start the course: services, pre-flight doctor, JupyterLab on n
 
 test: services lint  ## lint, unit, integration, notebook and browser tests against the real services
 	$(PY) -m course_lib doctor
-	$(PY) -m pytest -n 2 --dist loadfile -m "not broker_restart" $(NBVAL) tests notebooks
-	$(PY) -m pytest -m broker_restart tests/integration
 	$(PY) -m benchmarks --quick --check --json benchmarks/results/quick.json
+	$(PY) -m pytest -m broker_restart tests/integration
+	$(PY) -m pytest -n 2 --dist loadfile -m "not broker_restart" $(NBVAL) tests notebooks
 
 setup: $(STAMP)  ## the virtual environment with pinned versions
 
