@@ -291,26 +291,24 @@ def from_dict(data: dict[str, Any], reg: Registry = registry) -> Envelope[Messag
     return envelopes[0]
 
 
-def from_json(text: str | bytes, reg: Registry = registry) -> Envelope[Message]:
-    """Parse JSON text or bytes into an envelope. Raises ``MalformedMessage`` or ``UnknownMessageType``."""
+def _json_object(text: str | bytes) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedMessage(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise MalformedMessage(f"expected a JSON object, got {type(data).__name__}")
-    return from_dict(data, reg)
+    return data
+
+
+def from_json(text: str | bytes, reg: Registry = registry) -> Envelope[Message]:
+    """Parse JSON text or bytes into an envelope. Raises ``MalformedMessage`` or ``UnknownMessageType``."""
+    return from_dict(_json_object(text), reg)
 
 
 def from_json_all(text: str | bytes, reg: Registry = registry) -> list[Envelope[Message]]:
     """Like ``from_json``, but returns every event an old stored event upcasts into."""
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedMessage(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise MalformedMessage(f"expected a JSON object, got {type(data).__name__}")
-    return from_dict_all(data, reg)
+    return from_dict_all(_json_object(text), reg)
 
 
 def routing_key(message_or_type: Message | type[Message] | str) -> str:

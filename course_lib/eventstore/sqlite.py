@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from course_lib import sqlitedb
 from course_lib.clock import Clock, IdFactory, random_ids, system_clock
 from course_lib.eventstore.base import (
     ANY,
@@ -80,17 +81,13 @@ class SQLiteEventStore:
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._registry = registry
         self._clock = clock
         self._ids = ids
         self._lock = threading.RLock()
-        # autocommit mode (isolation_level=None): we issue BEGIN IMMEDIATE / COMMIT ourselves
-        self._conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout, cached_statements=64
-        )
-        self.journal_mode = str(self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).upper()
+        # autocommit mode: we issue BEGIN IMMEDIATE / COMMIT ourselves
+        self._conn = sqlitedb.connect(self.path, timeout=busy_timeout, cached_statements=64)
+        self.journal_mode = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).upper()
         self._conn.execute(f"PRAGMA synchronous={synchronous}")
         self.synchronous = synchronous
         with self._lock:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from course_lib import pg
+from course_lib import pg, sqlitedb
 from course_lib.messages import Envelope
 
 Effect = Callable[[Any, Envelope[Any]], None]
@@ -34,11 +34,8 @@ class SqliteInbox:
         self.path = str(path)
         self.consumer = consumer
         self.table = _check(table, "table")
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = sqlitedb.connect(self.path)
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} (consumer TEXT NOT NULL, message_id TEXT NOT NULL, "
             "PRIMARY KEY (consumer, message_id))"

@@ -11,14 +11,13 @@ preserves the order within a stream because a stream's appends are serialised by
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course_lib import pg
+from course_lib import pg, sqlitedb
 from course_lib.errors import CourseError
 from course_lib.messages import Envelope, Message, from_json, to_json
 
@@ -86,11 +85,8 @@ class SqliteOutbox(_OutboxBase):
     def __init__(self, path: str | Path, table: str = "outbox") -> None:
         self.path = str(path)
         self.table = _check_table(table)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = sqlitedb.connect(self.path)
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
             "message_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, "

@@ -12,6 +12,7 @@ Operations: ``catch_up`` (until the head), ``start``/``stop`` (a background work
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -235,7 +236,16 @@ class Projector:
                 tx.set_checkpoint(self.name, 0)
             self._position = 0
             self._confirm.clear()
-            return self.catch_up(progress=progress)
+            # A rebuild builds and drops millions of short-lived objects that form no cycles: reference counting
+            # frees them all. The cyclic collector would only rescan each fresh page (a fifth of the time, measured
+            # with cProfile), so it is paused for this bounded replay and restored after.
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                return self.catch_up(progress=progress)
+            finally:
+                if was_enabled:
+                    gc.enable()
 
     def wait_for_position(self, position: int, *, timeout: float = 10.0) -> int:
         """Block until the checkpoint reaches ``position`` (e.g. a command's ``CommandResult.position``)."""

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from course_lib import pg
+from course_lib import pg, sqlitedb
 from course_lib.errors import CourseError
 
 Dialect = Literal["sqlite", "postgres"]
@@ -125,8 +125,7 @@ class SQLiteReadModels:
             tx.execute(_CHECKPOINTS)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = sqlitedb.connect(self.path, timeout=10)
         # FULL: each commit is on disk before it returns. NORMAL is faster and still atomic: a power cut may lose
         # the last commits, but the read model and its checkpoint are lost *together* and simply re-applied.
         conn.execute(f"PRAGMA synchronous={self._synchronous}")

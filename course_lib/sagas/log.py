@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from course_lib import pg
+from course_lib import pg, sqlitedb
 from course_lib.errors import CourseError
 
 SagaStatus = Literal["running", "compensating", "completed", "compensated", "needs_attention"]
@@ -170,11 +170,8 @@ class SqliteSagaLog:
             raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
         self.path = str(path)
         self.table = table
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn = sqlitedb.connect(self.path)
         self._lock = threading.Lock()
-        self._conn.execute("PRAGMA journal_mode=WAL")
         # FULL by default: the log's whole point is surviving a crash (NORMAL survives a process crash, not a power cut)
         self._conn.execute(f"PRAGMA synchronous={synchronous}")
         self._conn.execute(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import course_lib.domain.events  # noqa: F401  (registers the shop's events so payments can be decoded)
+from course_lib import sqlitedb
 from course_lib.messaging.rabbitmq.wire import Delivery
 
 
@@ -34,9 +35,7 @@ class Ledger:
                        " pid INTEGER NOT NULL)")
 
     def _db(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        return sqlitedb.connect(self.path, timeout=10)
 
     def record(self, message_id: str, amount: int, *, redelivered: bool = False) -> bool:
         """Apply the effect once: True the first time ``message_id`` is seen, False for a duplicate."""

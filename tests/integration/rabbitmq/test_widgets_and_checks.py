@@ -70,7 +70,8 @@ def test_failure_panel_counts_retries_dead_letters_and_survives_a_kill(
             print(panel.counts(), panel.worker.running, panel.worker._error, list(panel.worker.stats.recent))
             raise
         counts = panel.render()
-        assert counts["retried"] > 0 and counts["kills"] == 1 and counts["ready"] == 0
+        # not "ready == 0" again: a copy redelivered after the kill may still be cycling through a delay queue
+        assert counts["retried"] > 0 and counts["kills"] == 1 and counts["orders_done"] == 30
         assert "data-count='in_dlq'" in panel.counts_view.value
         panel.set_failure_rate(0.0)
         assert panel.failure_rate == 0.0
