@@ -14,10 +14,13 @@ from course_lib.messaging.rabbitmq import (
     RabbitConnection,
     RetryPolicy,
     Topology,
+    consume,
+    dead_letter_queue,
+    passive_depth,
     retry_topology,
 )
 from course_lib.waiting import wait_until
-from course_lib.widgets.failure_panel import FailurePanel
+from course_lib.widgets.failure_panel import POISON, FailurePanel
 from course_lib.widgets.routing_lab import RoutingLab
 from solutions import nb05 as solution05
 
@@ -52,27 +55,41 @@ def test_failure_panel_counts_retries_dead_letters_and_survives_a_kill(
         conn: RabbitConnection, declared: Callable[[Topology], Topology], unique_name: Callable[[str], str]) -> None:
     q = unique_name("panel")
     policy = RetryPolicy((0.05, 0.1))
-    declared(retry_topology(q, policy))
+    topology = declared(retry_topology(q, policy))
+    in_flight_queues = [queue.name for queue in topology.queues if queue.name != dead_letter_queue(q)]
     panel = FailurePanel(conn, q, policy, failure_rate=0.3, seed=3)
+    orders = {f"order-{i}" for i in range(30)}
     try:
         panel.send(20)
         panel.send_poison()
         panel.kill_consumer()
         panel.send(10)
+
         def settled() -> bool:
+            # Every order ends done or parked: at a 30 % failure rate an order fails all 3 attempts 2.7 % of the
+            # time, so some runs park an ordinary order too — that is the retry policy working, not a loss.
+            # Settled = nothing waiting in the work or delay queues, nothing inside the handler, all accounted for.
+            stats = panel.worker.stats
+            if stats.received != stats.processed + stats.failed + stats.malformed:
+                return False
+            if any(passive_depth(conn, name).ready for name in in_flight_queues):
+                return False
             counts = panel.counts()
-            # >= 1: a kill between parking and acking parks a second copy (at least once, never zero)
-            return counts["orders_done"] == 30 and counts["in_dlq"] >= 1 and counts["ready"] == 0
+            return counts["orders_done"] + counts["in_dlq"] >= len(orders) + 1
 
         try:
-            wait_until(settled, timeout=20, what="30 orders done and the poison message parked")
+            wait_until(settled, timeout=20, what="every order done or parked, and the poison message parked")
         except Exception:
             print(panel.counts(), panel.worker.running, panel.worker._error, list(panel.worker.stats.recent))
             raise
         counts = panel.render()
-        # not "ready == 0" again: a copy redelivered after the kill may still be cycling through a delay queue
-        assert counts["retried"] > 0 and counts["kills"] == 1 and counts["orders_done"] == 30
+        assert counts["retried"] > 0 and counts["kills"] == 1
         assert "data-count='in_dlq'" in panel.counts_view.value
+        panel.stop()
+        parked = consume(conn, dead_letter_queue(q), max_messages=counts["in_dlq"] + 5, timeout=3, idle=0.5)
+        parked_ids = {str(getattr(d.envelope.message, "order_id", "")) for d in parked if d.envelope is not None}
+        assert POISON in parked_ids
+        assert orders <= set(panel.effects) | parked_ids  # nothing lost: each order took effect or was parked
         panel.set_failure_rate(0.0)
         assert panel.failure_rate == 0.0
     finally:
