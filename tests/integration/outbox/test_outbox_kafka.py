@@ -5,23 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from course_lib.domain.events import OrderCreated, OrderSubmitted
-from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messaging.kafka.admin import Topics
 from course_lib.messaging.kafka.consumer import read_topic
 from course_lib.outbox import KafkaPublisher, SqliteOutbox
 from course_lib.outbox.chaos import CountingConsumer, kill_relay_repeatedly, verdict
-
-
-def write_orders(db: Path, orders: int) -> set[str]:
-    store, outbox = SQLiteEventStore(db), SqliteOutbox(db)
-    for n in range(orders):
-        store.append(f"order-{n}", [OrderCreated(order_id=str(n), customer_id="c"),
-                                    OrderSubmitted(order_id=str(n), total_cents=100 + n)], in_transaction=outbox.hook)
-    written = {r.message_id for r in outbox.pending(100_000)}
-    store.close()
-    outbox.close()
-    return written
+from tests.integration.outbox.shop_writes import write_orders
 
 
 def test_relay_to_kafka_keeps_order_per_stream(tmp_path: Path, kafka_bootstrap: str,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.domain.events import OrderCreated, OrderSubmitted
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messaging.rabbitmq import (
     Binding,
@@ -22,6 +21,7 @@ from course_lib.messaging.rabbitmq import (
 from course_lib.outbox import RabbitMQPublisher, Relay, SqliteOutbox
 from course_lib.outbox.chaos import CountingConsumer, kill_relay_repeatedly, verdict
 from course_lib.outbox.dualwrite import run_writer
+from tests.integration.outbox.shop_writes import write_orders
 
 
 @pytest.fixture
@@ -71,17 +71,6 @@ def test_outbox_writer_killed_at_the_same_point_loses_nothing(
         publisher.close()
         outbox.close()
     assert _ids_in(conn, queue) == [killed.message_id]
-
-
-def write_orders(db: Path, orders: int) -> set[str]:
-    store, outbox = SQLiteEventStore(db), SqliteOutbox(db)
-    for n in range(orders):
-        store.append(f"order-{n}", [OrderCreated(order_id=str(n), customer_id="c"),
-                                    OrderSubmitted(order_id=str(n), total_cents=100 + n)], in_transaction=outbox.hook)
-    written = {r.message_id for r in outbox.pending(100_000)}
-    store.close()
-    outbox.close()
-    return written
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
