@@ -7,7 +7,8 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120
 
-.PHONY: lab test setup services stop doctor reset unit integration notebooks notebook browser lint bench bench-quick clean
+.PHONY: lab test setup services stop doctor reset unit integration notebooks notebook browser lint bench bench-quick clean \
+	test-repeat test-under-load
 
 lab: services  ## start the course: services, pre-flight doctor, JupyterLab on notebook 00
 	$(PY) -m course_lib lab
@@ -54,6 +55,19 @@ notebook: services  ## one notebook: make notebook NB=05
 
 browser: services
 	$(PY) -m pytest tests/browser
+
+REPEAT ?= 5
+test-repeat: services  ## the integration tests REPEAT times in a row (default 5): a flake cannot hide in one lucky run
+	@failed=""; for i in $$(seq $(REPEAT)); do \
+	  echo "== integration run $$i of $(REPEAT)"; \
+	  $(PY) -m pytest -q -n 2 --dist loadfile -m "not broker_restart" tests/integration || failed="$$failed $$i"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed runs:$$failed of $(REPEAT)"; exit 1; fi; echo "all $(REPEAT) runs passed"
+
+test-under-load: services  ## the pytest run of `make test` with two CPU-burning processes beside it (a slow laptop)
+	@$(PY) -c 'while True: pass' & b1=$$!; $(PY) -c 'while True: pass' & b2=$$!; \
+	trap 'kill $$b1 $$b2 2>/dev/null' EXIT; \
+	$(PY) -m pytest -n 2 --dist loadfile -m "not broker_restart" $(NBVAL) tests notebooks
 
 lint: setup
 	$(PY) -m ruff check course_lib tests benchmarks solutions tools

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ def problems(path: Path) -> list[str]:
     if kernel != "python3":
         found.append(f"{path.name}: kernelspec is {kernel!r}, expected 'python3'")
     for index, cell in enumerate(notebook.get("cells", [])):
+        if not cell.get("id"):
+            found.append(f"{path.name} cell {index}: no cell id (run `python -m tools.notebooks strip`)")
         if cell.get("cell_type") != "code":
             continue
         if cell.get("outputs") and not _keeps_output(cell):
@@ -40,11 +43,20 @@ def problems(path: Path) -> list[str]:
     return found
 
 
+def _new_id(taken: set[Any]) -> str:
+    candidate = uuid.uuid4().hex[:8]
+    return candidate if candidate not in taken else _new_id(taken)
+
+
 def strip(path: Path) -> bool:
     """Remove outputs and execution counts (except NBVAL_CHECK_OUTPUT cells). True when the file changed."""
     text = path.read_text()
     notebook = json.loads(text)
+    taken = {cell.get("id") for cell in notebook.get("cells", [])}
     for cell in notebook.get("cells", []):
+        if not cell.get("id"):  # nbformat 4.5 requires one; new cells written by hand often lack it
+            cell["id"] = _new_id(taken)
+            taken.add(cell["id"])
         if cell.get("cell_type") == "code" and not _keeps_output(cell):
             cell["outputs"] = []
             cell["execution_count"] = None

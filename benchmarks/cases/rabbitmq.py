@@ -100,11 +100,16 @@ def _raw_publish_batched(quick: bool) -> Measurement:
     channel = connection.channel()
     queue = _fresh_queue(channel)
     impl = channel._impl
-    state = {"acked": 0, "returned": 0, "sent": 0}
+    outstanding: set[int] = set()  # confirms can arrive out of order: count per delivery tag, not the highest tag
+    state = {"returned": 0, "nacked": 0, "next_tag": 1}
 
     def on_confirm(frame: Any) -> None:
-        state["acked"] = max(state["acked"], frame.method.delivery_tag)
-        if state["acked"] >= state["sent"]:
+        method = frame.method
+        settled = {t for t in outstanding if t <= method.delivery_tag} if method.multiple else {method.delivery_tag}
+        outstanding.difference_update(settled)
+        if isinstance(method, pika.spec.Basic.Nack):
+            state["nacked"] += len(settled)
+        if not outstanding:
             connection.add_callback_threadsafe(lambda: None)  # end the wait below as soon as all are confirmed
 
     impl.add_on_return_callback(lambda *_: state.__setitem__("returned", state["returned"] + 1))
@@ -116,11 +121,12 @@ def _raw_publish_batched(quick: bool) -> Measurement:
         for start in range(0, len(envs), 100):
             for env in envs[start:start + 100]:
                 impl.basic_publish("", queue, BODY, _raw_properties(env), mandatory=True)
+                outstanding.add(state["next_tag"])
+                state["next_tag"] += 1
                 sent += 1
-            state["sent"] = sent
-            while state["acked"] < sent:
+            while outstanding:
                 connection.process_data_events(time_limit=0.05)
-        assert state["returned"] == 0
+        assert state["returned"] == 0 and state["nacked"] == 0
         return sent
 
     result = timed(work)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections import namedtuple
 from typing import Any
 
@@ -71,12 +72,14 @@ def test_flush_raises_delivery_failed_naming_the_error_instead_of_losing_records
     producer = Producer.__new__(Producer)  # skip the network; the failure bookkeeping is what is tested
     producer._producer = _FailingKafkaProducer()  # type: ignore[assignment]
     producer._failures = []
+    producer._failures_lock = threading.Lock()
     producer.sent = 0
     producer.send_bytes("orders", b"1")
     producer.send_bytes("orders", b"2")
     with pytest.raises(DeliveryFailed, match=r"2 record\(s\) were not delivered.*no leader") as caught:
         producer.flush()
     assert len(caught.value.failures) == 2
+    assert [(r.topic, r.key) for r in caught.value.records] == [("orders", None), ("orders", None)]
     producer.flush()  # the failures were reported once; nothing pending now
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from course_lib.errors import CourseError, ServiceUnavailable
@@ -14,16 +15,31 @@ FIX = ("start the embedded broker with `python -m course_lib services start` "
        "(or `docker compose up -d kafka`), or set COURSE_KAFKA_BOOTSTRAP_SERVERS")
 
 
-class DeliveryFailed(CourseError):
-    """Records the broker did not accept. Nothing is dropped silently: ``flush()`` raises this."""
+@dataclass(frozen=True)
+class FailedRecord:
+    """One record the broker did not acknowledge: where it was going, its key, and the error."""
 
-    def __init__(self, failures: list[BaseException]) -> None:
-        self.failures = failures
-        first = failures[0]
-        super().__init__(
-            f"{len(failures)} record(s) were not delivered; the first failed with {type(first).__name__}: {first}. "
-            f"Check that the topic exists and the broker is up, then send them again."
-        )
+    topic: str
+    key: bytes | None
+    error: BaseException
+
+
+class DeliveryFailed(CourseError):
+    """Records the broker did not accept. Nothing is dropped silently: ``flush()`` raises this.
+
+    ``records`` names each failed record (topic, key, error) so a caller can send just those again;
+    ``failures`` is their errors alone.
+    """
+
+    def __init__(self, records: list[FailedRecord], text: str | None = None) -> None:
+        self.records = records
+        self.failures = [r.error for r in records]
+        if text is None:
+            first = records[0].error
+            text = (f"{len(records)} record(s) were not delivered; the first failed with {type(first).__name__}: "
+                    f"{first}. Check that the topic exists and the broker is up, then send them again "
+                    "(`error.records` names each one).")
+        super().__init__(text)
 
 
 def connect(factory: Callable[[], T], bootstrap: str) -> T:

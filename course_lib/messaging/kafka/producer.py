@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from functools import partial
 from types import TracebackType
 from typing import Any
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaTimeoutError
 from kafka.producer.future import FutureRecordMetadata
 
 from course_lib.messages import Envelope, to_bytes
-from course_lib.messaging.kafka.errors import DeliveryFailed, connect
+from course_lib.messaging.kafka.errors import DeliveryFailed, FailedRecord, connect
 from course_lib.messaging.kafka.records import (
     HEADER_CAUSATION_ID,
     HEADER_CORRELATION_ID,
@@ -45,7 +48,8 @@ class Producer:
             config["transactional_id"] = transactional_id
         self._producer: KafkaProducer = connect(
             lambda: KafkaProducer(bootstrap_servers=self.bootstrap, **config), self.bootstrap)
-        self._failures: list[BaseException] = []
+        self._failures: list[FailedRecord] = []
+        self._failures_lock = threading.Lock()  # errbacks run on the sender thread
         self.sent = 0
 
     @property
@@ -65,15 +69,31 @@ class Producer:
         key_bytes = key.encode() if isinstance(key, str) else key
         future = self._producer.send(topic, value=value, key=key_bytes,
                                      headers=encode_headers(headers) if headers else None, partition=partition)
-        future.add_errback(self._failures.append)  # a bound method: no per-record closure on the hot path
+        future.add_errback(partial(self._failed, topic, key_bytes))
         self.sent += 1
         return future
 
+    def _failed(self, topic: str, key: bytes | None, error: BaseException) -> None:
+        with self._failures_lock:
+            self._failures.append(FailedRecord(topic, key, error))
+
     def flush(self, timeout: float = 30.0) -> None:
-        """Wait until every record sent so far is acknowledged; raise ``DeliveryFailed`` if any was not."""
-        self._producer.flush(timeout=timeout)
-        if self._failures:
+        """Wait until every record sent so far is acknowledged; raise ``DeliveryFailed`` if any was not.
+
+        Each record has its own delivery report, and they can complete in any order (records for different
+        partitions go to different brokers): ``flush`` waits for all of them, not for the last one sent.
+        """
+        try:
+            self._producer.flush(timeout=timeout)
+        except KafkaTimeoutError as exc:
+            raise DeliveryFailed(
+                [FailedRecord("", None, exc)],
+                f"records sent to {self.bootstrap} were not acknowledged within {timeout:.0f}s; their fate is unknown "
+                "(some may be written). Check that the broker is up and the topics exist, then send them again; "
+                "an idempotent consumer absorbs the ones that were written twice.") from exc
+        with self._failures_lock:
             failures, self._failures = self._failures, []
+        if failures:
             raise DeliveryFailed(failures)
 
     def close(self, timeout: float = 30.0) -> None:

@@ -4,6 +4,7 @@ background consuming, retries through delay queues, dead-letter queues and queue
     from course_lib.messaging.rabbitmq import RabbitConnection, Topology, Exchange, Queue, Binding, declare
 """
 
+from course_lib.messaging.rabbitmq.confirms import ConfirmReport, FailedMessage
 from course_lib.messaging.rabbitmq.connection import RabbitConnection, connect, connection_parameters
 from course_lib.messaging.rabbitmq.consumer import QueueNotFound, consume, drain
 from course_lib.messaging.rabbitmq.management import (
@@ -35,7 +36,8 @@ from course_lib.messaging.rabbitmq.wire import Delivery, decode, properties_for,
 from course_lib.messaging.rabbitmq.worker import Worker, WorkerStats
 
 __all__ = [
-    "Binding", "Delivery", "Exchange", "PublishNotConfirmed", "Publisher", "Queue", "QueueDepth", "QueueNotFound",
+    "Binding", "ConfirmReport", "Delivery", "Exchange", "FailedMessage", "PublishNotConfirmed", "Publisher", "Queue",
+    "QueueDepth", "QueueNotFound",
     "RabbitConnection", "RetryPolicy", "Topology", "TopologyMismatch", "Unroutable", "Worker", "WorkerStats",
     "attempt_number", "close_connection", "connect", "connection_parameters", "consume", "dead_letter_queue", "declare",
     "decode", "delete_topology", "drain", "management_depth", "passive_depth", "properties_for", "queue_depth",

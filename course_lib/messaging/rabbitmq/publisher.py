@@ -5,8 +5,10 @@
   message lost on the way is lost without anyone knowing.
 - **mandatory**: a message that matches no binding is returned to us and becomes ``Unroutable``, instead of
   being dropped by the exchange.
-- ``publish`` waits for each confirm (simple, slow); ``publish_many`` sends a batch and waits once for all of its
-  confirms (fast), still raising if any message was returned or refused.
+- ``publish`` waits for each confirm (simple, slow); ``publish_many`` sends a batch and waits until the broker has
+  answered for every message of it (fast), still raising if any message was returned or refused — and naming
+  which ones. Confirms can arrive out of publish order, so they are counted per delivery tag
+  (``course_lib.messaging.rabbitmq.confirms``), never as "the highest tag so far".
 """
 
 from __future__ import annotations
@@ -22,16 +24,22 @@ from pika.adapters.blocking_connection import BlockingChannel
 from course_lib.errors import CourseError
 from course_lib.messages import Envelope, to_bytes
 from course_lib.messages import routing_key as routing_key_for
+from course_lib.messaging.rabbitmq.confirms import ConfirmReport, ConfirmTracker, FailedMessage
 from course_lib.messaging.rabbitmq.connection import RabbitConnection
 from course_lib.messaging.rabbitmq.wire import properties_for
 
 
 class Unroutable(CourseError):
-    """A mandatory message matched no queue and the broker returned it."""
+    """A mandatory message matched no queue and the broker returned it.
 
-    def __init__(self, exchange: str, routing_keys: list[str]) -> None:
+    ``report`` (for batches) says which messages of the batch were confirmed and which were returned, so a caller
+    can republish just those.
+    """
+
+    def __init__(self, exchange: str, routing_keys: list[str], report: ConfirmReport | None = None) -> None:
         self.exchange = exchange
         self.routing_keys = routing_keys
+        self.report = report
         shown = ", ".join(sorted(set(routing_keys))[:5])
         super().__init__(
             f"{len(routing_keys)} message(s) to exchange {exchange or '(default)'!r} with routing key(s) [{shown}] "
@@ -41,7 +49,21 @@ class Unroutable(CourseError):
 
 
 class PublishNotConfirmed(CourseError):
-    """The broker refused (nack) a message, or did not confirm it in time."""
+    """The broker refused (nack) a message, or did not confirm it in time.
+
+    For batches, ``report`` lists every message of the batch that was not confirmed (by message id and routing
+    key, with the reason); the others are safely with the broker.
+    """
+
+    def __init__(self, text: str, report: ConfirmReport | None = None) -> None:
+        self.report = report
+        super().__init__(text)
+
+
+def _describe(failed: tuple[FailedMessage, ...]) -> str:
+    shown = ", ".join(f"{f.message_id or '?'} ({f.routing_key})" for f in failed[:5])
+    more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+    return f"{shown}{more}"
 
 
 class Publisher:
@@ -62,7 +84,7 @@ class Publisher:
         self.published = 0
         self._channel: BlockingChannel | None = None
         self._batch_channel: BlockingChannel | None = None
-        self._batch_state: dict[str, Any] = {}
+        self._tracker = ConfirmTracker()
 
     def _open(self) -> BlockingChannel:
         # cheap checks only: a per-message liveness probe would cost a syscall per publish
@@ -108,81 +130,108 @@ class Publisher:
     def publish_many(
         self, items: Iterable[Envelope[Any] | tuple[Envelope[Any], str]], *, batch_size: int = 100,
     ) -> int:
-        """Publish envelopes (or ``(envelope, routing_key)`` pairs) waiting for confirms once per batch."""
+        """Publish envelopes (or ``(envelope, routing_key)`` pairs), waiting for confirms once per batch.
+
+        Returns how many were confirmed (all of them), or raises once every batch was tried: the exception's
+        ``report`` names each message that was returned or refused, so a caller can republish just those. If a
+        batch is left unanswered (timeout, closed channel) it stops there: the items after it were not published.
+        """
+        reports: list[ConfirmReport] = []
         batch: list[tuple[bytes, str, pika.BasicProperties]] = []
-        sent = 0
         for item in items:
             env, key = item if isinstance(item, tuple) else (item, routing_key_for(item.message))
             batch.append((env_body(env), key, properties_for(env)))
             if len(batch) >= batch_size:
-                sent += self.publish_bodies(batch)
+                reports.append(self.publish_batch(batch))
                 batch = []
-        if batch:
-            sent += self.publish_bodies(batch)
-        return sent
+                if reports[-1].unconfirmed:
+                    break
+        if batch and not (reports and reports[-1].unconfirmed):
+            reports.append(self.publish_batch(batch))
+        report = ConfirmReport(tuple(m for r in reports for m in r.confirmed),
+                               tuple(f for r in reports for f in r.failed))
+        return self._confirmed_or_raise(report)
 
     def publish_bodies(self, batch: list[tuple[bytes, str, pika.BasicProperties]]) -> int:
-        """Send pre-encoded messages, then wait for all of their confirms; ``Unroutable`` if any came back."""
-        channel, state = self._open_batch()
+        """Send pre-encoded messages, then wait until the broker has answered for every one of them.
+
+        Returns how many were confirmed — all of them, or it raises: ``Unroutable`` when some matched no queue,
+        ``PublishNotConfirmed`` when some were refused or not answered in time. Either exception's ``report``
+        names each such message (id and routing key); every other message of the batch is confirmed.
+        """
+        return self._confirmed_or_raise(self.publish_batch(batch))
+
+    def _confirmed_or_raise(self, report: ConfirmReport) -> int:
+        self.published += len(report.confirmed)
+        if report.ok:
+            return len(report.confirmed)
+        refused = report.nacked + report.unconfirmed
+        total = len(report.confirmed) + len(report.failed)
+        if refused:
+            raise PublishNotConfirmed(
+                f"the broker did not confirm {len(refused)} of {total} message(s) to {self.exchange!r}: "
+                f"{_describe(refused)}. Refused (nack) means it is out of disk or memory, or a queue is full with "
+                "overflow=reject-publish; unconfirmed means no answer in time (is the broker blocked? "
+                "`rabbitmqctl status`). Republish the messages in `error.report.failed`; the others are confirmed.",
+                report)
+        raise Unroutable(self.exchange, [f.routing_key for f in report.returned], report)
+
+    def publish_batch(self, batch: list[tuple[bytes, str, pika.BasicProperties]]) -> ConfirmReport:
+        """Send messages on the confirm channel and wait for the broker's answer to each; report, never raise.
+
+        Confirms can arrive in any order, so this waits until no delivery tag of the batch is outstanding (or
+        ``confirm_timeout`` passes: the rest are reported ``unconfirmed``).
+        """
+        channel, tracker = self._open_batch()
         impl = channel._impl  # the asynchronous channel: publish without waiting for each confirm
-        first = state["next_tag"]
         for body, key, props in batch:
+            message_id = props.message_id or ""
+            tracker.sent(message_id, key, b"" if message_id else body)
             impl.basic_publish(self.exchange, key, body, props, mandatory=self.mandatory)
-        state["next_tag"] = first + len(batch)
-        last = state["next_tag"] - 1
         deadline = time.monotonic() + self.confirm_timeout
         connection = self.conn.connection
-        while state["confirmed_upto"] < last and channel.is_open:
-            if time.monotonic() > deadline:
-                raise PublishNotConfirmed(
-                    f"no confirm within {self.confirm_timeout:.0f}s for {last - state['confirmed_upto']} "
-                    "message(s); the broker may be blocked (memory/disk alarm). Check `rabbitmqctl status`."
-                )
-            connection.process_data_events(time_limit=0.25)  # on_confirm ends this wait early
-        if not channel.is_open:
-            raise PublishNotConfirmed("the channel closed before all confirms arrived; publish the batch again")
-        returned, nacked = state["returned"], state["nacked"]
-        state["returned"], state["nacked"] = [], 0
-        if nacked:
-            raise PublishNotConfirmed(f"the broker refused {nacked} message(s) of the batch; publish them again")
-        if returned:
-            raise Unroutable(self.exchange, returned)
-        self.published += len(batch)
-        return len(batch)
+        while tracker.outstanding and channel.is_open and time.monotonic() < deadline:
+            connection.process_data_events(time_limit=0.25)  # the last confirm ends this wait early
+        if tracker.outstanding:
+            # a channel with answers still due cannot be reused: its late acks would settle the next batch's tags
+            self._batch_channel = None
+            if channel.is_open:
+                channel.close()
+        return tracker.report()
 
-    def _open_batch(self) -> tuple[BlockingChannel, dict[str, Any]]:
+    def _open_batch(self) -> tuple[BlockingChannel, ConfirmTracker]:
         if self._batch_channel is not None and self._batch_channel.is_open and self.conn.is_open:
-            return self._batch_channel, self._batch_state
+            return self._batch_channel, self._tracker
         channel = self.conn.channel()
-        state: dict[str, Any] = {"next_tag": 1, "confirmed_upto": 0, "returned": [], "nacked": 0, "ready": False}
-
+        tracker = ConfirmTracker()
+        ready: list[bool] = []
         connection = self.conn.connection
 
         def on_confirm(frame: Any) -> None:
             method = frame.method
-            tag = method.delivery_tag
-            count = (tag - state["confirmed_upto"]) if method.multiple else 1
             if isinstance(method, pika.spec.Basic.Nack):
-                state["nacked"] += count
-            state["confirmed_upto"] = max(state["confirmed_upto"], tag)
-            if state["confirmed_upto"] >= state["next_tag"] - 1:
+                tracker.nacked(method.delivery_tag, method.multiple)
+            else:
+                tracker.acked(method.delivery_tag, method.multiple)
+            if not tracker.outstanding:
                 # wake the waiting process_data_events now instead of at the end of its time slice
                 connection.add_callback_threadsafe(_nothing)
 
-        def on_return(_ch: Any, method: Any, _props: Any, _body: bytes) -> None:
-            state["returned"].append(method.routing_key)
-
-        def on_select_ok(_frame: Any) -> None:
-            state["ready"] = True
+        def on_return(_ch: Any, method: Any, props: Any, body: bytes) -> None:
+            tracker.returned(props.message_id or "", method.routing_key, body, method.reply_text or "")
 
         impl = channel._impl
         impl.add_on_return_callback(on_return)
-        impl.confirm_delivery(ack_nack_callback=on_confirm, callback=on_select_ok)
+        impl.confirm_delivery(ack_nack_callback=on_confirm, callback=lambda _frame: ready.append(True))
         deadline = time.monotonic() + self.confirm_timeout
-        while not state["ready"] and time.monotonic() < deadline:
-            self.conn.connection.process_data_events(time_limit=0.05)
-        self._batch_channel, self._batch_state = channel, state
-        return channel, state
+        while not ready and time.monotonic() < deadline:
+            connection.process_data_events(time_limit=0.05)
+        if not ready:
+            raise PublishNotConfirmed(
+                f"the broker did not switch the channel to confirm mode within {self.confirm_timeout:.0f}s; it may "
+                "be blocked (memory/disk alarm). Check `rabbitmqctl status`.")
+        self._batch_channel, self._tracker = channel, tracker
+        return channel, tracker
 
     def close(self) -> None:
         """Close the publisher's channels (the connection stays open)."""
