@@ -1,4 +1,8 @@
-"""Command line: ``python -m course_lib doctor | services start|stop|status | lab | reset``."""
+"""Command line: ``python -m course_lib doctor | services start|stop|status | lab | reset``.
+
+Exit codes: 0 all good, 1 a service is not ready (doctor) or a reset failed, 2 the command could not run — a
+malformed setting (one line per bad value on stderr), a service that cannot be started, no confirmation.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import sys
 from dataclasses import asdict
 
 from course_lib.cli_reset import add_parser as add_reset_parser
-from course_lib.config import PROJECT_ROOT, get_settings
+from course_lib.config import PROJECT_ROOT, SettingsError, get_settings
 from course_lib.errors import CourseError
 
 
@@ -75,7 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     get_settings.cache_clear()
     try:
+        get_settings()  # every command needs them: refuse malformed settings before touching any service
         return int(args.func(args))
+    except SettingsError as exc:
+        if getattr(args, "json", False):
+            problems = [asdict(problem) for problem in exc.problems]
+            print(json.dumps({"ok": False, "settings_errors": problems, "results": []}, indent=2))
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

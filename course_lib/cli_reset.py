@@ -58,11 +58,11 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``reset`` on its own (``python -m course_lib.cli_reset``), with the same options as the subcommand."""
-    parser = argparse.ArgumentParser(prog="python -m course_lib")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["reset", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args))
+    """Run ``reset`` on its own (``python -m course_lib.cli_reset``), with the same options, settings checks and
+    exit codes as ``python -m course_lib reset``."""
+    from course_lib.cli import main as course_main
+
+    return course_main(["reset", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -1,38 +1,42 @@
 """The pre-flight doctor: is every service the course needs reachable, which version, how fast.
 
-Each check answers within a few seconds even when a service is down or a URL points at a closed port, and every
-failure carries the command that fixes it. Learners see the result as a table in notebook 00; instructors run
-``python -m course_lib doctor`` on every laptop before a workshop.
+Each check answers within a few seconds even when a service is down, hung, or a URL points at a closed port, and
+every failure names the address and carries the command that fixes it (the checks are in
+:mod:`course_lib.doctor_checks`). A malformed setting becomes a red row naming the variable instead of an
+exception. Learners see the result as a table in notebook 00; instructors run ``python -m course_lib doctor`` on
+every laptop before a workshop.
 """
 
 from __future__ import annotations
 
-import functools
 import html
-import sqlite3
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field, replace
 
-from course_lib.config import Settings, get_settings, redact
-from course_lib.services.kafka_probe import identify_kafka
-from course_lib.services.ports import port_open
+from course_lib.config import Settings, SettingsError, get_settings, redact
+from course_lib.doctor_checks import (
+    EVENT_STORE,
+    KAFKA,
+    MANAGEMENT,
+    POSTGRES,
+    RABBITMQ,
+    STATE_FOLDER,
+    CheckResult,
+    check_event_store,
+    check_kafka,
+    check_postgres,
+    check_rabbitmq,
+    check_rabbitmq_management,
+    check_state_folder,
+    failed,
+)
 
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One row of the doctor's table."""
-
-    service: str
-    ok: bool
-    url: str
-    version: str = ""
-    latency_ms: float | None = None
-    detail: str = ""
-    fix: str = ""
-    required: bool = True
+__all__ = [
+    "CHECKS", "Check", "CheckResult", "DoctorReport", "check_event_store", "check_kafka", "check_postgres",
+    "check_rabbitmq", "check_rabbitmq_management", "check_state_folder", "run_doctor",
+]
 
 
 @dataclass(frozen=True)
@@ -84,125 +88,80 @@ class DoctorReport:
         )
 
 
-def _timed(fn: Callable[[], CheckResult]) -> CheckResult:
-    start = time.perf_counter()
-    result = fn()
-    if result.ok and result.latency_ms is None:
-        return CheckResult(**{**result.__dict__, "latency_ms": (time.perf_counter() - start) * 1000})
-    return result
+@dataclass(frozen=True)
+class Check:
+    """A check and what its row shows when the check itself does not answer."""
+
+    service: str
+    run: Callable[[Settings], CheckResult]
+    address: Callable[[Settings], str]
 
 
-def check_rabbitmq(settings: Settings) -> CheckResult:
-    """AMQP handshake with RabbitMQ; reports the server version."""
-    import pika
-
-    url = redact(settings.rabbitmq_url)
-    fix = "python -m course_lib services start   (or: rabbitmq-server -detached, or docker compose up -d rabbitmq)"
-    parts = urlsplit(settings.rabbitmq_url)
-    if not port_open(parts.hostname or "127.0.0.1", parts.port or 5672, timeout=settings.connect_timeout_s):
-        return CheckResult("RabbitMQ (AMQP)", False, url, detail=f"nothing listens at {url}", fix=fix)
-    params = pika.URLParameters(settings.rabbitmq_url)
-    params.socket_timeout = settings.connect_timeout_s
-    params.blocked_connection_timeout = settings.connect_timeout_s
-    params.connection_attempts = 1
-    params.stack_timeout = settings.connect_timeout_s
-    try:
-        connection = pika.BlockingConnection(params)
-    except Exception as exc:
-        return CheckResult("RabbitMQ (AMQP)", False, url, detail=f"{type(exc).__name__}: {exc}"[:200],
-                           fix="check the user and password in COURSE_RABBITMQ_URL (guest works only on 127.0.0.1)")
-    try:
-        props = connection._impl.server_properties
-        version = props.get("version", b"")
-        version = version.decode() if isinstance(version, bytes) else str(version)
-    finally:
-        connection.close()
-    return CheckResult("RabbitMQ (AMQP)", True, url, version=f"RabbitMQ {version}", detail=url)
-
-
-def check_rabbitmq_management(settings: Settings) -> CheckResult:
-    """The management HTTP API, which widgets use for queue depths."""
-    import requests
-
-    url = redact(settings.rabbitmq_management_url)
-    fix = "rabbitmq-plugins enable rabbitmq_management"
-    parts = urlsplit(settings.rabbitmq_management_url)
-    if not port_open(parts.hostname or "127.0.0.1", parts.port or 15672, timeout=settings.connect_timeout_s):
-        return CheckResult("RabbitMQ management", False, url, detail=f"nothing listens at {url}", fix=fix)
-    bare = parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}").geturl()
-    try:
-        response = requests.get(f"{bare}/api/overview", auth=(parts.username or "guest", parts.password or "guest"),
-                                timeout=settings.connect_timeout_s)
-        response.raise_for_status()
-        version = response.json().get("rabbitmq_version", "?")
-    except Exception as exc:
-        return CheckResult("RabbitMQ management", False, url, detail=f"{type(exc).__name__}: {exc}"[:200], fix=fix)
-    return CheckResult("RabbitMQ management", True, url, version=f"RabbitMQ {version}", detail=url)
-
-
-def check_kafka(settings: Settings) -> CheckResult:
-    """A Kafka-protocol handshake; says whether it is Apache Kafka or the embedded Tansu broker."""
-    bootstrap = settings.kafka_bootstrap_servers
-    host, port = settings.kafka_host_port
-    fix = "python -m course_lib services start   (or: docker compose up -d kafka)"
-    if not port_open(host, port, timeout=settings.connect_timeout_s):
-        return CheckResult("Kafka broker", False, bootstrap, detail=f"nothing listens at {bootstrap}", fix=fix)
-    identity = identify_kafka(bootstrap, timeout_s=settings.connect_timeout_s)
-    if identity is None:
-        return CheckResult("Kafka broker", False, bootstrap, detail=f"{bootstrap} answers but does not speak Kafka",
-                           fix=f"free port {port} or set COURSE_KAFKA_BOOTSTRAP_SERVERS")
-    name = "Apache Kafka" if identity.flavour == "apache-kafka" else "Tansu (embedded)"
-    return CheckResult("Kafka broker", True, bootstrap, version=name,
-                       detail=f"{bootstrap}, cluster {identity.cluster_id}")
-
-
-def check_postgres(settings: Settings) -> CheckResult:
-    """PostgreSQL, for the PostgreSQL event store. Optional unless the store URL points at it."""
-    url = redact(settings.postgres_url)
-    required = settings.eventstore_url.startswith("postgres")
-    fix = "docker compose --profile postgres up -d   (or start your local PostgreSQL)"
-    parts = urlsplit(settings.postgres_url)
-    if not port_open(parts.hostname or "127.0.0.1", parts.port or 5432, timeout=settings.connect_timeout_s):
-        return CheckResult("PostgreSQL", False, url, detail=f"nothing listens at {url} (optional)", fix=fix,
-                           required=required)
-    try:
-        import psycopg
-    except ImportError:
-        return CheckResult("PostgreSQL", False, url, detail="psycopg is not installed",
-                           fix="pip install -c constraints.txt -e '.[postgres]'", required=required)
-    try:
-        with psycopg.connect(settings.postgres_url, connect_timeout=int(settings.connect_timeout_s)) as conn:
-            version = conn.execute("show server_version").fetchone()
-    except Exception as exc:
-        return CheckResult("PostgreSQL", False, url, detail=f"{type(exc).__name__}: {exc}"[:200], fix=fix,
-                           required=required)
-    return CheckResult("PostgreSQL", True, url, version=f"PostgreSQL {version[0] if version else '?'}",
-                       detail=url, required=required)
-
-
-def check_sqlite(settings: Settings) -> CheckResult:
-    """The embedded event store's folder is writable and SQLite is recent enough."""
-    state = settings.state_dir
-    try:
-        state.mkdir(parents=True, exist_ok=True)
-        probe = state / ".doctor-write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        return CheckResult("SQLite event store", False, str(state), detail=str(exc),
-                           fix="set COURSE_STATE_DIR to a writable folder")
-    return CheckResult("SQLite event store", True, str(state), version=f"SQLite {sqlite3.sqlite_version}",
-                       detail=str(state))
-
-
-CHECKS: list[Callable[[Settings], CheckResult]] = [
-    check_rabbitmq, check_rabbitmq_management, check_kafka, check_postgres, check_sqlite,
+CHECKS: list[Check] = [
+    Check(RABBITMQ, check_rabbitmq, lambda s: redact(s.rabbitmq_url)),
+    Check(MANAGEMENT, check_rabbitmq_management, lambda s: redact(s.rabbitmq_management_url)),
+    Check(KAFKA, check_kafka, lambda s: s.kafka_bootstrap_servers),
+    Check(POSTGRES, check_postgres, lambda s: redact(s.postgres_url)),
+    Check(EVENT_STORE, check_event_store, lambda s: redact(s.eventstore_url)),
+    Check(STATE_FOLDER, check_state_folder, lambda s: str(s.state_dir)),
 ]
 
 
-def run_doctor(settings: Settings | None = None) -> DoctorReport:
-    """Run every check in parallel; the slowest bounds the total (a few seconds at most)."""
-    settings = settings or get_settings()
-    with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
-        futures = [pool.submit(_timed, functools.partial(check, settings)) for check in CHECKS]
-        return DoctorReport([f.result() for f in futures])
+def deadline_for(settings: Settings) -> float:
+    """How long the doctor waits for all checks (19 s with the default 3 s timeout). Each check ends on its own
+    within about ``connect_timeout_s + 2`` or ``2 * connect_timeout_s`` seconds; the rest is room for a loaded
+    laptop, so the deadline only catches a check that is truly stuck."""
+    return 3 * settings.connect_timeout_s + 10
+
+
+def _guarded(check: Check, settings: Settings) -> CheckResult:
+    """Run one check, timed; a check that raises becomes a red row instead of killing the doctor."""
+    started = time.perf_counter()
+    try:
+        result = check.run(settings)
+    except Exception as exc:
+        return failed(check.service, check.address(settings), f"the check failed ({type(exc).__name__}: {exc})",
+                      "unexpected: run `python -m course_lib doctor` in a terminal and show the output to your "
+                      "instructor or open an issue with it")
+    if result.ok and result.latency_ms is None:
+        return replace(result, latency_ms=(time.perf_counter() - started) * 1000)
+    return result
+
+
+def _settings_rows(error: SettingsError) -> DoctorReport:
+    return DoctorReport([
+        CheckResult(f"setting {p.setting}", False, p.value, detail=f"{p.setting}={p.value!r}: {p.problem}", fix=p.fix)
+        for p in error.problems
+    ])
+
+
+def run_doctor(settings: Settings | None = None, *, deadline_s: float | None = None) -> DoctorReport:
+    """Run every check in parallel and return within ``deadline_s`` (default :func:`deadline_for`).
+
+    A check still running at the deadline is left behind (in a daemon thread) and reported red, with its
+    address; malformed settings give one red row per bad value instead of an exception.
+    """
+    if settings is None:
+        try:
+            settings = get_settings()
+        except SettingsError as exc:
+            return _settings_rows(exc)
+    checked = settings
+    deadline = deadline_for(checked) if deadline_s is None else deadline_s
+    results: dict[str, CheckResult] = {}
+    threads = [
+        threading.Thread(target=lambda c=check: results.__setitem__(c.service, _guarded(c, checked)),
+                         name=f"doctor {check.service}", daemon=True)
+        for check in CHECKS
+    ]
+    for thread in threads:
+        thread.start()
+    end = time.monotonic() + deadline
+    for thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
+    return DoctorReport([
+        results.get(check.service) or failed(
+            check.service, check.address(checked), f"no answer within {deadline:g} s",
+            "the service or the machine is stuck: check it, or raise COURSE_CONNECT_TIMEOUT_S on a slow machine")
+        for check in CHECKS
+    ])

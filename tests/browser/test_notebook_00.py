@@ -6,7 +6,7 @@ import re
 
 from tests.browser.lab import LabPage
 
-SERVICES = ["RabbitMQ (AMQP)", "RabbitMQ management", "Kafka broker", "PostgreSQL", "SQLite event store"]
+SERVICES = ["RabbitMQ (AMQP)", "RabbitMQ management", "Kafka broker", "PostgreSQL", "Event store", "State folder"]
 
 
 def test_notebook_00_doctor_widget_rechecks_in_the_browser(

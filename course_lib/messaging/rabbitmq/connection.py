@@ -9,20 +9,17 @@ sends heartbeats while you call into it, so the broker drops it after about two 
 from __future__ import annotations
 
 import contextlib
-import socket
 from types import TracebackType
 
 import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
-from course_lib.config import get_settings, redact
-from course_lib.errors import ServiceUnavailable
+from course_lib.config import get_settings
+from course_lib.messaging.rabbitmq.connect_errors import START_RABBITMQ, unavailable
 
-START_RABBITMQ = (
-    "start it with `python -m course_lib services start` (or `rabbitmq-server -detached`, "
-    "or `docker compose up -d rabbitmq`), then run the cell again"
-)
+__all__ = ["START_RABBITMQ", "RabbitConnection", "connect", "connection_parameters"]
 
 
 def connection_parameters(
@@ -45,19 +42,17 @@ def connection_parameters(
 def connect(
     url: str | None = None, *, name: str = "course_lib", heartbeat: int = 30, timeout: float | None = None
 ) -> pika.BlockingConnection:
-    """A blocking connection, or ``ServiceUnavailable`` naming the URL and the fix within a few seconds."""
+    """A blocking connection, or ``ServiceUnavailable`` naming the URL, the kind of failure and its fix.
+
+    Answers within ``timeout + 2`` seconds (``timeout`` defaults to ``COURSE_CONNECT_TIMEOUT_S``), also when the
+    address accepts TCP but never speaks AMQP (a hung broker).
+    """
     url = url or get_settings().rabbitmq_url
     params = connection_parameters(url, name=name, heartbeat=heartbeat, timeout=timeout)
     try:
         return pika.BlockingConnection(params)
-    except pika.exceptions.ProbableAuthenticationError as exc:
-        raise ServiceUnavailable(
-            "RabbitMQ", redact(url), f"the broker refused the login ({exc})",
-            "check user and password in COURSE_RABBITMQ_URL; guest/guest works only from 127.0.0.1",
-        ) from exc
-    except (pika.exceptions.AMQPConnectionError, socket.gaierror, OSError) as exc:
-        reason = "; ".join(str(arg) for arg in exc.args) or type(exc).__name__
-        raise ServiceUnavailable("RabbitMQ", redact(url), f"cannot connect ({reason})", START_RABBITMQ) from exc
+    except (pika.exceptions.AMQPConnectionError, AMQPConnectorException, OSError) as exc:
+        raise unavailable(exc, url, params) from exc
 
 
 class RabbitConnection:
