@@ -13,7 +13,7 @@ from course_lib.domain.services import SimulatedCrash
 from course_lib.errors import WorkerFailed
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messaging.kafka import PartitionLag, Record
-from course_lib.messaging.kafka.deadletter import HEADER_NULL_HEADERS, send_to_dead_letter
+from course_lib.messaging.kafka.deadletter import HEADER_NULL_HEADERS, HEADER_NULL_KEY, send_to_dead_letter
 from course_lib.messaging.kafka.records import WireRecord
 from course_lib.outbox import RecordingPublisher, Relay, RelayWorker, SqliteOutbox
 from course_lib.sagas import Orchestrator, ResumeFailed, SagaDefinition, SqliteSagaLog, Step, StepContext
@@ -136,6 +136,15 @@ def test_a_dead_letter_sends_the_wire_record_and_names_null_header_values() -> N
     assert sent["key"] == b"\xff" and sent["value"] is None and sent["timestamp_ms"] == 1_000
     assert sent["headers"][:3] == [("a", b"\xfe"), ("a", b""), ("b", b"")]
     assert dict(sent["headers"][3:])[HEADER_NULL_HEADERS] == b'["a"]'
+
+
+def test_a_dead_letter_of_a_record_with_neither_key_nor_value_says_the_key_was_null() -> None:
+    record = Record("orders", 0, 8, None, b"", {}, 0, WireRecord(None, None, ()))
+    producer = SentRaw()
+    send_to_dead_letter(producer, "orders.dlq", record, ValueError("empty"))  # type: ignore[arg-type]
+    (sent,) = producer.sent
+    assert sent["key"] == b"" and sent["value"] is None  # kafka-python refuses to send both null
+    assert dict(sent["headers"])[HEADER_NULL_KEY] == b"true"
 
 
 def test_a_record_built_by_hand_has_a_wire_form() -> None:

@@ -20,6 +20,8 @@ HEADER_PARTITION = "dlq.original_partition"
 HEADER_OFFSET = "dlq.original_offset"
 HEADER_NULL_HEADERS = "dlq.null_header_values"
 """kafka-python cannot send a header whose value is null; such headers travel as ``b""``, their names listed here."""
+HEADER_NULL_KEY = "dlq.null_key"
+"""Nor a record whose key and value are both null; its key travels as ``b""``, and this header says it was null."""
 
 
 def failure_headers(record: Record, error: BaseException) -> dict[str, str]:
@@ -46,7 +48,10 @@ def send_to_dead_letter(producer: Producer, topic: str, record: Record, error: B
     nulls = [name for name, value in original.headers if value is None]
     if nulls:
         added[HEADER_NULL_HEADERS] = json.dumps(nulls)
+    key = original.key
+    if key is None and original.value is None:
+        key, added[HEADER_NULL_KEY] = b"", "true"
     headers = [(name, b"" if value is None else value) for name, value in original.headers]
-    producer.send_raw(topic, original.value, key=original.key, headers=headers + encode_headers(added),
+    producer.send_raw(topic, original.value, key=key, headers=headers + encode_headers(added),
                       timestamp_ms=record.timestamp_ms or None)
     producer.flush()

@@ -16,32 +16,59 @@ class ForeignRecord(NamedTuple):
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-def produce_raw(bootstrap: str, topic: str, records: list[ForeignRecord]) -> None:
-    """Send ``records`` in order to partition 0 of ``topic`` and wait until the broker has every one."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    try:
-        futures = [producer.send(topic, value=r.value, key=r.key, headers=list(r.headers), partition=0)
+class ForeignProducer:
+    """A plain ``KafkaProducer`` sending to partition 0, waiting for the broker to take every record."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+
+    def send(self, topic: str, records: list[ForeignRecord]) -> None:
+        futures = [self._producer.send(topic, value=r.value, key=r.key, headers=list(r.headers), partition=0)
                    for r in records]
-        producer.flush(timeout=10)
+        self._producer.flush(timeout=10)
         for future in futures:
             future.get(timeout=10)
-    finally:
-        producer.close(timeout=10)
+
+    def close(self) -> None:
+        self._producer.close(timeout=10)
 
 
-def read_raw(bootstrap: str, topic: str, count: int, *, start: int = 0, timeout: float = 10.0) -> list[Any]:
-    """kafka-python's own ``ConsumerRecord``s of partition 0 from offset ``start``, until ``count`` or ``timeout``."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             fetch_max_wait_ms=100)
-    try:
+class ForeignReader:
+    """A plain ``KafkaConsumer`` on partition 0 of ``topic`` (no group); each ``read`` continues where it ended."""
+
+    def __init__(self, bootstrap: str, topic: str, start: int = 0) -> None:
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                       fetch_max_wait_ms=100)
         partition = TopicPartition(topic, 0)
-        consumer.assign([partition])
-        consumer.seek(partition, start)
+        self._consumer.assign([partition])
+        self._consumer.seek(partition, start)
+
+    def read(self, count: int, timeout: float = 10.0) -> list[Any]:
+        """kafka-python's own ``ConsumerRecord``s, until ``count`` of them or ``timeout`` seconds."""
         records: list[Any] = []
         deadline = time.monotonic() + timeout
         while len(records) < count and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=200).values():
+            for batch in self._consumer.poll(timeout_ms=200, max_records=count - len(records)).values():
                 records.extend(batch)
         return records
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+
+def produce_raw(bootstrap: str, topic: str, records: list[ForeignRecord]) -> None:
+    """Send ``records`` in order to partition 0 of ``topic`` with a producer of their own."""
+    producer = ForeignProducer(bootstrap)
+    try:
+        producer.send(topic, records)
     finally:
-        consumer.close(autocommit=False)
+        producer.close()
+
+
+def read_raw(bootstrap: str, topic: str, count: int, *, timeout: float = 10.0) -> list[Any]:
+    """The first ``count`` records of partition 0 of ``topic``, as kafka-python gives them."""
+    reader = ForeignReader(bootstrap, topic)
+    try:
+        return reader.read(count, timeout)
+    finally:
+        reader.close()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pika
 import pika.data
+from pika.adapters.blocking_connection import BlockingChannel
 
 from course_lib.messaging.rabbitmq import RabbitConnection
 
@@ -47,13 +48,20 @@ def raw_fields_allowed() -> Iterator[None]:
         pika.data.encode_value = original
 
 
-def publish_raw(conn: RabbitConnection, queue: str, body: bytes, properties: pika.BasicProperties) -> None:
-    """Publish to ``queue`` through the default exchange, confirmed, as a foreign producer would."""
+@contextmanager
+def foreign_channel(conn: RabbitConnection) -> Iterator[BlockingChannel]:
+    """A channel with publisher confirms on which ``RawField`` values may be published; closed afterwards."""
     channel = conn.channel()
     try:
         channel.confirm_delivery()
         with raw_fields_allowed():
-            channel.basic_publish("", queue, body, properties, mandatory=True)
+            yield channel
     finally:
         if channel.is_open:
             channel.close()
+
+
+def publish_raw(conn: RabbitConnection, queue: str, body: bytes, properties: pika.BasicProperties) -> None:
+    """Publish to ``queue`` through the default exchange, confirmed, as a foreign producer would."""
+    with foreign_channel(conn) as channel:
+        channel.basic_publish("", queue, body, properties, mandatory=True)
