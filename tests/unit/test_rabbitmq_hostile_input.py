@@ -81,6 +81,18 @@ def test_a_timestamp_beyond_year_9999_decodes_as_seconds_instead_of_dropping_the
     assert ordinary == {"t": datetime(1970, 1, 2, tzinfo=UTC)}
 
 
+def test_a_table_nested_deeper_than_the_recursion_limit_keeps_its_bytes() -> None:
+    inner = _table(b"leaf", b"S" + struct.pack(">I", 1) + b"x")
+    for _ in range(3_000):
+        inner = _table(b"n", b"F" + inner)
+    decoded, end = pika.data.decode_table(inner, 0)
+    assert end == len(inner)  # the frame was read to its end: the connection lives on
+    level = decoded
+    while isinstance(level, dict):
+        level = level["n"]
+    assert isinstance(level, bytes) and level.startswith(b"F") and level.endswith(b"leafS\x00\x00\x00\x01x")
+
+
 def test_an_error_whose_str_raises_is_still_described() -> None:
     class Unprintable(Exception):
         def __str__(self) -> str:

@@ -24,7 +24,7 @@ import pika
 
 from course_lib.errors import describe_error
 from course_lib.messaging.rabbitmq.topology import Queue, QueueKind, Topology
-from course_lib.messaging.rabbitmq.wire import header_count, x_death_count
+from course_lib.messaging.rabbitmq.wire import header_count, safe_repr, x_death_count
 
 RETRY_COUNT_HEADER = "x-retry-count"
 
@@ -105,7 +105,7 @@ def failure_headers(properties: pika.BasicProperties, *, error: BaseException | 
         if name in headers:
             headers[f"x-original-{name}"] = headers.pop(name)
     if "x-death" in headers and not broker_written_x_death(headers["x-death"]):
-        headers["x-original-x-death"] = repr(headers.pop("x-death"))[:1000]
+        headers["x-original-x-death"] = safe_repr(headers.pop("x-death"))
     headers.update({
         RETRY_COUNT_HEADER: attempt,
         "x-last-error": describe_error(error)[:1000],

@@ -141,27 +141,43 @@ def x_death_count(properties: pika.BasicProperties, *, reason: str | None = None
     return total
 
 
-def _decode_value_tolerating_timestamps(encoded: bytes, offset: int) -> tuple[Any, int]:
-    """pika's field decoder, except that a timestamp beyond what ``datetime`` holds stays an int (seconds).
+def _tolerant_decode_value(encoded: bytes, offset: int) -> tuple[Any, int]:
+    """pika's field decoder, except for two values RabbitMQ passes on but pika cannot decode.
 
-    RabbitMQ passes a header of type timestamp with any 64-bit value; pika turns it into a ``datetime`` inside
-    its frame reader, where a far-future value raises and takes the whole connection down — before any consumer
-    code runs. The broker then redelivers the message to the next consumer, which dies the same way.
+    pika decodes headers inside its frame reader, where an exception takes the whole connection down before any
+    consumer code runs; the broker then redelivers the message to the next consumer, which dies the same way.
+    - A timestamp beyond what ``datetime`` holds (year 10000 on) stays an int (seconds since 1970).
+    - A table or array nested deeper than Python's recursion limit stays its encoded bytes.
     """
-    if encoded[offset:offset + 1] == b"T":
+    kind = encoded[offset:offset + 1]
+    if kind == b"T":
         seconds = struct.unpack_from(">Q", encoded, offset + 1)[0]
         try:
             return datetime.fromtimestamp(seconds, UTC), offset + 9
         except (OverflowError, OSError, ValueError):
             return seconds, offset + 9
+    if kind in (b"F", b"A"):
+        try:
+            return _pika_decode_value(encoded, offset)
+        except RecursionError:  # the size is known up front: skip the value, keep its bytes
+            end = offset + 5 + struct.unpack_from(">I", encoded, offset + 1)[0]
+            return bytes(encoded[offset:end]), end
     return _pika_decode_value(encoded, offset)
+
+
+def safe_repr(value: object, limit: int = 1000) -> str:
+    """``repr(value)`` cut to ``limit`` characters, also for a value nested too deeply to print."""
+    try:
+        return repr(value)[:limit]
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply to show>"
 
 
 # pika's own decoder (also when this module is imported twice, e.g. after importlib.reload)
 _pika_decode_value: Callable[[bytes, int], tuple[Any, int]] = getattr(
     pika.data.decode_value, "__wrapped__", pika.data.decode_value)
-_decode_value_tolerating_timestamps.__wrapped__ = _pika_decode_value  # type: ignore[attr-defined]
-pika.data.decode_value = _decode_value_tolerating_timestamps  # tables and arrays look it up on every call
+_tolerant_decode_value.__wrapped__ = _pika_decode_value  # type: ignore[attr-defined]
+pika.data.decode_value = _tolerant_decode_value  # tables and arrays look it up on every call
 
 
 def body_preview(body: bytes, limit: int = 80) -> str:

@@ -39,13 +39,13 @@ from course_lib.messages import Registry
 from course_lib.messages import registry as default_registry
 from course_lib.messaging.rabbitmq.connection import connect
 from course_lib.messaging.rabbitmq.retry import RetryPolicy, attempt_number, dead_letter_queue, failure_headers
-from course_lib.messaging.rabbitmq.wire import Delivery, decode, raw_delivery
+from course_lib.messaging.rabbitmq.wire import Delivery, decode, raw_delivery, safe_repr
 
 ConnectionGone = pika.exceptions.AMQPConnectionError
 """The one kind of error a callback lets through: without a connection there is nothing left to settle with."""
 
 UNENCODABLE = (pika.exceptions.UnsupportedAMQPFieldException, pika.exceptions.ShortStringTooLong,
-               struct.error, TypeError, ValueError, OverflowError)
+               struct.error, TypeError, ValueError, OverflowError, RecursionError)
 """What pika raises while encoding properties it decoded itself but cannot write back."""
 
 Handler = Callable[[Delivery], object]
@@ -398,12 +398,12 @@ def _as_text(headers: dict[str, Any]) -> dict[str, Any]:
     def writable(value: object) -> object:
         if isinstance(value, str) or (type(value) is int and -(2**63) <= value < 2**63):
             return value
-        return repr(value)[:1000]
+        return safe_repr(value)
 
     return {_short(key): writable(value) for key, value in headers.items()}
 
 
 def _short(key: object) -> str:
     """A header name that fits an AMQP short string (at most 255 bytes of UTF-8)."""
-    text = key if isinstance(key, str) else repr(key)
+    text = key if isinstance(key, str) else safe_repr(key)
     return text.encode()[:255].decode("utf-8", "ignore")

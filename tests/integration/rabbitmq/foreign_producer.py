@@ -29,6 +29,19 @@ class RawField:
     def timestamp(cls, seconds: int) -> RawField:
         return cls(b"T" + struct.pack(">Q", seconds))
 
+    @classmethod
+    def nested_table(cls, depth: int) -> RawField:
+        """``{"n": {"n": … {"leaf": "x"}}}``, ``depth`` tables deep (deeper than pika can encode or decode)."""
+        table = _table(b"leaf", b"S" + struct.pack(">I", 1) + b"x")
+        for _ in range(depth):
+            table = _table(b"n", b"F" + table)
+        return cls(b"F" + table)
+
+
+def _table(name: bytes, field: bytes) -> bytes:
+    entry = bytes([len(name)]) + name + field
+    return struct.pack(">I", len(entry)) + entry
+
 
 @contextmanager
 def raw_fields_allowed() -> Iterator[None]:

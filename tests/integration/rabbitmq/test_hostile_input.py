@@ -76,6 +76,8 @@ HOSTILE: dict[str, Callable[[str], tuple[bytes, pika.BasicProperties]]] = {
     "body not UTF-8": lambda q: (b"\xff\xfe{\x00", pika.BasicProperties(content_type="application/json")),
     "non-UTF-8 content-encoding and ids": lambda q: (_order("fail-8"), pika.BasicProperties(
         content_encoding=b"\xff\xfe", message_id=b"\xc3\x28", type=b"\xa0\xa1", correlation_id=b"\xf0")),
+    "header tables nested 2000 deep": lambda q: (_order("fail-11"), pika.BasicProperties(
+        headers={"deep": RawField.nested_table(2_000)})),
     "timestamp header beyond year 9999": lambda q: (_order("fail-9"), pika.BasicProperties(
         headers={"sent": RawField.timestamp(2**63 + 5), "nested": {"at": RawField.timestamp(2**62)}})),
 }

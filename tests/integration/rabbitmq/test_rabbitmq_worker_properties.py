@@ -3,7 +3,8 @@
 Hypothesis generates batches of messages with arbitrary bodies (bytes, JSON, envelopes that succeed or fail),
 properties (short strings that are not UTF-8, any priority and timestamp) and header tables of every type pika
 can write (nested tables and arrays, bytes, None, decimals, dates, 64-bit ints, hostile ``x-death`` and
-``x-retry-count``, and timestamps past the year 9999 that pika itself cannot write). Each batch is published with
+``x-retry-count``), plus what pika itself cannot write: timestamps past the year 9999 and tables nested
+thousands deep. Each batch is published with
 raw pika and followed by a canary. Then: handled + dead-lettered == sent, the canary was handled, the worker still
 runs, and the dead-letter queue holds exactly the dead-lettered messages, each with its reason.
 
@@ -54,6 +55,7 @@ scalars = st.one_of(
     st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31)).map(
         lambda d: d.replace(tzinfo=UTC)),
     st.integers(253_402_300_800, 2**64 - 1).map(RawField.timestamp),  # beyond what a datetime holds
+    st.integers(500, 2_000).map(RawField.nested_table),  # deeper than pika can decode
 )
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                        st.dictionaries(names, inner, max_size=3)), max_leaves=6)
