@@ -102,7 +102,8 @@ class Worker:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._kill = threading.Event()
-        self._error: BaseException | None = None
+        self._error: BaseException | None = None  # why the running worker stopped on its own
+        self._start_error: BaseException | None = None  # why start() failed (raised by start itself)
         self._thread: threading.Thread | None = None
         self._connection: pika.BlockingConnection | None = None
         self._publish_channel: BlockingChannel | None = None
@@ -116,8 +117,7 @@ class Worker:
         self._stop.clear()
         self._kill.clear()
         self._ready.clear()
-        self._error = None
-        self._start_error: BaseException | None = None
+        self._error = self._start_error = None
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -234,17 +234,18 @@ class Worker:
             self.stats.redelivered += 1
         if delivery.envelope is None:
             self.stats.malformed += 1
-            if not self.dead_letter:  # nowhere to keep it: reject (the queue's own dead-letter target, if any)
-                self._consume_channel().basic_nack(delivery.delivery_tag, requeue=False)
-                self.stats.recent.append(("rejected malformed", delivery.error or ""))
-                return
             self._park_unsettled(delivery, delivery.error or "malformed")
             return
         future = pool.submit(self.handler, delivery)
         future.add_done_callback(lambda f: self._handoff(delivery, f))
 
     def _park_unsettled(self, delivery: Delivery, reason: str) -> None:
-        """Dead-letter a message that was neither acked nor forwarded yet; if even that fails, give it back."""
+        """Dead-letter a message that was neither acked nor forwarded yet; if even that fails, give it back.
+        Without a dead-letter queue (``dead_letter=False``) reject it (the queue's own dead-letter target, if any)."""
+        if not self.dead_letter:
+            self._consume_channel().basic_nack(delivery.delivery_tag, requeue=False)
+            self.stats.recent.append(("rejected", f"{self._label(delivery)}: {reason}"))
+            return
         try:
             self._park(delivery, reason, attempt=1)
         except ConnectionGone:
