@@ -489,16 +489,21 @@ class CapstoneShop:
     # ------------------------------------------------------------------------------------------- shutdown
 
     def stop(self) -> None:
-        """Stop every worker (idempotent)."""
-        if self.relay_worker is not None:
-            self.relay_worker.stop()
-        for projector in self.projectors.values():
-            projector.close()
-        if self.saga_worker is not None:
-            self.saga_worker.stop()
+        """Stop every worker (idempotent); then raise the first ``WorkerFailed`` of one that had died on its own."""
+        failures: list[Exception] = []
+        for stop in (self.relay_worker.stop if self.relay_worker is not None else None,
+                     *(projector.close for projector in self.projectors.values()),
+                     self.saga_worker.stop if self.saga_worker is not None else None):
+            try:
+                if stop is not None:
+                    stop()
+            except Exception as exc:  # every other worker must still be stopped
+                failures.append(exc)
         self._analytics_stop.set()
         if self._analytics_thread is not None:
             self._analytics_thread.join(10)
+        if failures:
+            raise failures[0]
 
     def running(self) -> dict[str, bool]:
         """Which workers are alive."""
@@ -510,8 +515,14 @@ class CapstoneShop:
         }
 
     def close(self) -> None:
-        """Stop everything, delete the queues, exchange, topics and group, close the stores."""
-        self.stop()
+        """Stop everything, delete the queues, exchange, topics and group, close the stores (even when a worker
+        had died: its ``WorkerFailed`` is raised after the cleanup)."""
+        try:
+            self.stop()
+        finally:
+            self._clean_up()
+
+    def _clean_up(self) -> None:
         if self.analytics is not None:
             with contextlib.suppress(Exception):
                 self.analytics.close()

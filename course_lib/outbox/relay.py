@@ -8,10 +8,12 @@ stops its batch there, so a later event of the same stream is never published be
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from course_lib.errors import describe_error, raise_if_failed
 from course_lib.messages import Envelope
 from course_lib.outbox.outbox import OutboxCounts, OutboxRow
 from course_lib.waiting import wait_until
@@ -98,12 +100,18 @@ class Relay:
 
 
 class RelayWorker:
-    """A relay in a background thread, polling the outbox every ``interval`` seconds until ``stop()``."""
+    """A relay in a background thread, polling the outbox every ``interval`` seconds until ``stop()``.
+
+    A failed round (the broker away, a row that cannot be published) is noted in ``errors`` and retried next round;
+    the thread never dies of it. Should it stop on its own anyway, ``running`` turns False, the cause is kept in
+    ``error``, and ``stop()`` / ``join()`` raise ``WorkerFailed`` with the cause chained.
+    """
 
     def __init__(self, relay: Relay, *, interval: float = 0.05) -> None:
         self.relay = relay
         self.interval = interval
-        self.errors: list[str] = []
+        self.errors: deque[str] = deque(maxlen=100)  # the most recent failed rounds, newest last
+        self.error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
 
@@ -112,20 +120,28 @@ class RelayWorker:
         return self
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                moved = self.relay.run_once()
-            except Exception as exc:  # keep relaying: the row stays pending and is retried next round
-                self.errors.append(f"{type(exc).__name__}: {exc}")
-                moved = 0
-            if not moved:
-                self._stop.wait(self.interval)  # poll interval while idle; stop() wakes it at once
+        try:
+            while not self._stop.is_set():
+                try:
+                    moved = self.relay.run_once()
+                except Exception as exc:  # keep relaying: the row stays pending and is retried next round
+                    self.errors.append(describe_error(exc))
+                    moved = 0
+                if not moved:
+                    self._stop.wait(self.interval)  # poll interval while idle; stop() wakes it at once
+        except BaseException as exc:  # e.g. SystemExit from a crash hook: kept for stop()/join(), never silent
+            self.error = exc
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Ask the thread to finish and wait for it."""
+        """Ask the thread to finish and wait for it; ``WorkerFailed`` if it had stopped on its own."""
         self._stop.set()
+        self.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the thread ends (after ``stop()``, or on its own); ``WorkerFailed`` if it died."""
         if self._thread.is_alive():
             self._thread.join(timeout)
+        raise_if_failed("the outbox relay", self.error)
 
     @property
     def running(self) -> bool:

@@ -13,7 +13,7 @@ from course_lib.sagas.log import (
     unfinished,
 )
 from course_lib.sagas.mermaid import MermaidDiagram, definition_mermaid, run_mermaid
-from course_lib.sagas.orchestrator import Backoff, Orchestrator, StepTimeout
+from course_lib.sagas.orchestrator import Backoff, Orchestrator, ResumeFailed, StepResultInvalid, StepTimeout
 from course_lib.sagas.shop import ORDER_STEPS, order_data, order_saga
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "MermaidDiagram",
     "Orchestrator",
     "PostgresSagaLog",
+    "ResumeFailed",
     "SagaDefinition",
     "SagaDefinitionError",
     "SagaLog",
@@ -30,6 +31,7 @@ __all__ = [
     "SqliteSagaLog",
     "Step",
     "StepContext",
+    "StepResultInvalid",
     "StepTimeout",
     "UnknownSaga",
     "definition_mermaid",

@@ -15,6 +15,9 @@ makes inventory release. Nobody holds the whole picture — which is the point t
 over one Kafka topic; ``run_in_memory`` runs
 the same handlers over a plain in-process queue, for unit tests and explanation. An audit queue bound to ``#``
 sees every event on the exchange — the closest a choreography gets to the orchestrator's log.
+
+A message that is not an event the participants can read (another producer's, a damaged one) never stops a run:
+it is acknowledged and kept in ``dead_letters`` with the reason, and the flow goes on.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from course_lib.domain.events import (
     ShipmentCreated,
 )
 from course_lib.domain.services import BusinessRuleViolation, Shop
-from course_lib.messages import Envelope, Event, Message, envelope, registry
+from course_lib.errors import describe_error
+from course_lib.messages import Envelope, Event, Message, envelope, from_json, registry
 from course_lib.messages import routing_key as routing_key_for
 from course_lib.waiting import wait_until
 
@@ -108,6 +112,24 @@ class Hop:
     participant: str
     received: str
     emitted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message no participant could read, with the reason, as it arrived."""
+
+    where: str
+    body: bytes
+    reason: str
+
+
+def _read(where: str, body: bytes, dead_letters: list[DeadLetter]) -> Envelope[Message] | None:
+    """The envelope in ``body``, or None after keeping the body and the reason in ``dead_letters``."""
+    try:
+        return from_json(body)
+    except Exception as exc:  # whatever a foreign body makes the parser raise: a dead letter, not a crash
+        dead_letters.append(DeadLetter(where, bytes(body), describe_error(exc)))
+        return None
 
 
 @dataclass
@@ -257,6 +279,7 @@ class ChoreographyOverRabbitMQ:
         self.exchange = exchange
         self.trace = Trace()
         self.redeliveries = 0
+        self.dead_letters: list[DeadLetter] = []
         self._conn = RabbitConnection(url, name=f"choreography-{exchange}")
         self._publisher = Publisher(self._conn, exchange)
         self._channel = self._conn.channel()
@@ -287,13 +310,15 @@ class ChoreographyOverRabbitMQ:
 
     def pump(self, until: Callable[[], bool], *, timeout: float = 10.0) -> Trace:
         """Handle deliveries until ``until()`` is true; ``WaitTimeout`` if it is not within ``timeout`` seconds."""
-        from course_lib.messages import from_json
 
         def step() -> bool:
             self._conn.process_events(0.05)  # returns as soon as deliveries arrived, or after 50 ms
             batch, self._inbox = self._inbox, []
             for p, method, body in batch:
-                env = from_json(body)
+                env = _read(p.name, body, self.dead_letters)
+                if env is None:
+                    self._channel.basic_ack(method.delivery_tag)
+                    continue
                 try:
                     out = p.handle(env)
                 except Exception:
@@ -343,6 +368,7 @@ class ChoreographyOverKafka:
         self.trace = Trace()
         self.seen: list[str] = []
         self.retries = 0
+        self.dead_letters: list[DeadLetter] = []  # kept by the audit reader: one per unreadable record
         self._topics = Topics(bootstrap)
         self._topics.create(topic, partitions=1)
         self._producer = Producer(bootstrap, client_id=f"choreography-{topic}")
@@ -359,8 +385,8 @@ class ChoreographyOverKafka:
     def _step(self) -> None:
         for p, reader in self._readers:
             for record in reader.read(max_messages=100, timeout=0.02):
-                env = record.envelope()
-                if not isinstance(env.message, p.reacts_to):
+                env = _read(p.name, record.value, [])  # unreadable: the audit reader keeps the dead letter
+                if env is None or not isinstance(env.message, p.reacts_to):
                     continue
                 try:
                     out = p.handle(env)
@@ -372,7 +398,10 @@ class ChoreographyOverKafka:
                     self._producer.send(self.topic, env.caused(event), key=str(env.metadata.correlation_id))
                 self._producer.flush(10)
                 self.trace.hops.append(Hop(p.name, env.type, tuple(type(e).type_name() for e in out)))
-        self.seen.extend(r.envelope().type for r in self._audit.read(max_messages=1000, timeout=0.02))
+        for record in self._audit.read(max_messages=1000, timeout=0.02):
+            env = _read(f"{self.topic}[{record.partition}]@{record.offset}", record.value, self.dead_letters)
+            if env is not None:
+                self.seen.append(env.type)
 
     def pump(self, until: Callable[[], bool], *, timeout: float = 20.0) -> Trace:
         """Handle records until ``until()`` is true; ``WaitTimeout`` if it is not within ``timeout`` seconds."""

@@ -9,10 +9,14 @@ Rules it keeps:
 - Every decision is written to the saga log *before* the orchestrator moves on, so ``resume`` after a crash
   continues where the log ends. Actions carry an idempotency key, so re-running a step whose result was not
   logged yet has no second effect.
+- Whatever a step returns or raises is an outcome, never a crash of the orchestrator: a result that is not a
+  mapping of JSON values fails the step (the log could not keep it), an error whose ``str()`` raises is still
+  described. ``resume_all`` resumes every saga it can before it reports the ones that failed.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -21,7 +25,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, describe_error
 from course_lib.sagas.definition import Action, SagaDefinition, StepContext, action_key, compensation_key
 from course_lib.sagas.log import LogEntry, SagaLog, SagaState, fold, load, unfinished
 
@@ -30,6 +34,22 @@ class StepTimeout(CourseError):
     """An attempt took longer than the step's ``timeout_s``."""
 
     transient = True
+
+
+class StepResultInvalid(CourseError):
+    """A step returned something the saga log cannot keep: a step must return None or a mapping of JSON values."""
+
+    transient = False
+
+
+class ResumeFailed(CourseError):
+    """``resume_all`` could not carry on some sagas; the others were resumed. The first error is chained."""
+
+    def __init__(self, failures: dict[str, BaseException]) -> None:
+        self.failures = failures
+        shown = "; ".join(f"{saga_id}: {describe_error(exc)}" for saga_id, exc in list(failures.items())[:5])
+        super().__init__(f"{len(failures)} saga(s) could not be resumed ({shown}). Fix the cause, then call "
+                         "resume(saga_id) for each of them.")
 
 
 @dataclass(frozen=True)
@@ -54,11 +74,29 @@ CrashHook = Callable[[str], None]
 
 
 def _is_transient(exc: BaseException) -> bool:
-    return bool(getattr(exc, "transient", True))
+    try:
+        return bool(getattr(exc, "transient", True))
+    except Exception:  # a ``transient`` that cannot be read: retrying is the safe guess
+        return True
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+    return describe_error(exc)
+
+
+def _result_data(step: str, result: object) -> dict[str, Any]:
+    """A step's result as log data, or ``StepResultInvalid`` naming what was returned instead."""
+    if result is None:
+        return {}
+    if not isinstance(result, Mapping):
+        raise StepResultInvalid(f"step {step!r} returned a {type(result).__name__}; return None or a dict")
+    data = dict(result)
+    try:
+        json.dumps(data, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise StepResultInvalid(f"step {step!r} returned data the saga log cannot store as JSON: "
+                                f"{describe_error(exc)}") from exc
+    return data
 
 
 class Orchestrator:
@@ -101,8 +139,20 @@ class Orchestrator:
         return self._drive(state)
 
     def resume_all(self) -> list[SagaState]:
-        """Resume every unfinished saga in the log (what a restarted process does first)."""
-        return [self.resume(saga_id) for saga_id in unfinished(self.log)]
+        """Resume every unfinished saga in the log (what a restarted process does first).
+
+        One saga that cannot be resumed does not keep the others waiting: ``ResumeFailed`` names it afterwards.
+        """
+        states: list[SagaState] = []
+        failures: dict[str, BaseException] = {}
+        for saga_id in unfinished(self.log):
+            try:
+                states.append(self.resume(saga_id))
+            except Exception as exc:  # the next saga still gets its turn
+                failures[saga_id] = exc
+        if failures:
+            raise ResumeFailed(failures) from next(iter(failures.values()))
+        return states
 
     def retry_compensations(self, saga_id: str) -> SagaState:
         """After a person fixed what blocked a compensation, try the remaining compensations again."""
@@ -167,7 +217,7 @@ class Orchestrator:
                 ctx = StepContext(state.saga_id, step.name, attempt, action_key(state.saga_id, step.name),
                                   dict(state.data))
                 try:
-                    result = self._call(step.action, ctx, step.timeout_s)
+                    result = _result_data(step.name, self._call(step.action, ctx, step.timeout_s))
                 except Exception as exc:
                     retries_used = attempt - 1
                     if _is_transient(exc) and retries_used < step.retries:
@@ -177,7 +227,7 @@ class Orchestrator:
                     self._crash_point(f"failed {step.name}")
                     return self._append(state, "step_failed", step.name, attempt, _describe(exc))
                 self._crash_point(f"after {step.name}")
-                state = self._append(state, "step_succeeded", step.name, attempt, data=dict(result or {}))
+                state = self._append(state, "step_succeeded", step.name, attempt, data=result)
                 break
         self._crash_point("before completion")
         return self._append(state, "saga_completed")

@@ -3,7 +3,8 @@
 State lives on :class:`FailurePanel`: a failure rate for the handler (a seeded random generator, so a run is
 repeatable), a button that sends a poison message (always fails), and one that kills the consumer's connection
 the hard way (the broker redelivers its unacked messages to the replacement worker). Counts of processed,
-retried and dead-lettered messages add up over every worker the panel started.
+retried and dead-lettered messages add up over every worker the panel started. A worker that stopped on its own
+shows as stopped, with its error, until "kill consumer" starts a new one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from course_lib.domain.events import OrderCreated
+from course_lib.errors import WorkerFailed, describe_error
 from course_lib.messages import envelope
 from course_lib.messaging.rabbitmq import (
     Delivery,
@@ -41,6 +43,7 @@ class FailurePanel:
         self.failure_rate = failure_rate
         self.prefetch = prefetch
         self.kills = 0
+        self.failures: list[str] = []  # errors of workers that stopped on their own, oldest first
         self.effects: dict[str, int] = {}  # order id → times the handler took effect (idempotent: at most 1)
         self.duplicates = 0
         self._random = random.Random(seed)
@@ -61,6 +64,8 @@ class FailurePanel:
             button.add_class(f"course-failure-{name}")
         self.counts_view = widgets.HTML()
         self.counts_view.add_class("course-failure-counts")
+        self.status_view = widgets.HTML()
+        self.status_view.add_class("course-failure-status")
         self.output = widgets.Output()
         self.rate_slider.observe(lambda change: self.set_failure_rate(change["new"]), names="value")
         self.send_button.on_click(lambda _b: self.send(10))
@@ -69,7 +74,7 @@ class FailurePanel:
         self.refresh_button.on_click(lambda _b: self.render())
         self.view = widgets.VBox([
             self.rate_slider, widgets.HBox([self.send_button, self.poison_button, self.kill_button,
-                                            self.refresh_button]), self.counts_view, self.output])
+                                            self.refresh_button]), self.status_view, self.counts_view, self.output])
         self.render()
 
     # ---- the handler the worker runs ---------------------------------------------------------------------------
@@ -116,7 +121,10 @@ class FailurePanel:
 
     def kill_consumer(self) -> None:
         """Drop the worker's connection without a goodbye, then start a replacement (which gets the unacked)."""
-        self.worker.kill()
+        try:
+            self.worker.kill()
+        except WorkerFailed as exc:  # it had already stopped on its own: keep the reason, replace it anyway
+            self.failures.append(describe_error(exc.cause))
         self._finished.append(self.worker.stats.as_dict())
         self.kills += 1
         self.worker = self._new_worker()
@@ -142,8 +150,19 @@ class FailurePanel:
         totals["in_dlq"] = passive_depth(self.conn, dead_letter_queue(self.queue)).ready
         return totals
 
+    def status(self) -> str:
+        """``running``, or ``stopped: <why>`` for a worker that stopped on its own (what the panel shows)."""
+        error = self.worker.error
+        if error is not None:
+            return f"stopped: {describe_error(error)}"
+        return "running" if self.worker.running else "stopped"
+
     def render(self) -> dict[str, int]:
-        """Redraw the counts; returns them."""
+        """Redraw the status and the counts; returns the counts."""
+        status = self.status()
+        colour = "#1a7f37" if status == "running" else "#cf222e"
+        self.status_view.value = (f"<span data-status='{'running' if status == 'running' else 'stopped'}' "
+                                  f"style='color:{colour}'>worker {html.escape(status)}</span>")
         counts = self.counts()
         shown = ("sent", "processed", "retried", "dead_lettered", "redelivered", "orders_done",
                  "duplicates_absorbed", "ready", "in_dlq", "kills")

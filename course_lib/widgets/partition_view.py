@@ -3,7 +3,8 @@
 State lives on :class:`PartitionBoard`: the records each consumer processed per partition, the group's members
 and their assignments, and the last lag measurement. The buttons ("add consumer", "remove consumer", "refresh")
 call the same methods a cell can call, so the notebook drives it from code and asserts what it shows.
-Workers and the lag source are injectable, so the unit tests need no broker.
+Workers and the lag source are injectable, so the unit tests need no broker. A consumer that stopped on its own
+is shown with its error (its ``error`` attribute), and ``stop()`` stops every consumer before it raises.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 import ipywidgets as widgets
 
+from course_lib.errors import describe_error
 from course_lib.messaging.kafka import GroupWorker, PartitionLag, Record, Topics
 
 COLOURS = ["#0969da", "#bf3989", "#1a7f37", "#9a6700", "#8250df", "#cf222e"]
@@ -133,10 +135,21 @@ class PartitionBoard:
         return self.lag
 
     def stop(self) -> None:
-        """Stop every consumer (the notebook calls this at the end)."""
+        """Stop every consumer (the notebook calls this at the end); then raise the first one's failure, if any."""
+        failures: list[Exception] = []
         while self.workers:
-            self.workers.pop().stop()
+            try:
+                self.workers.pop().stop()
+            except Exception as exc:  # the others must still be stopped
+                failures.append(exc)
         self.render()
+        if failures:
+            raise failures[0]
+
+    def failed(self) -> dict[str, str]:
+        """Consumers that stopped on their own, and why (what the board shows in red)."""
+        errors = {w.name: getattr(w, "error", None) for w in self.workers}
+        return {name: describe_error(error) for name, error in errors.items() if error is not None}
 
     # ---- what the board shows ---------------------------------------------------------------------------------
     def assignments(self) -> dict[str, list[int]]:
@@ -193,7 +206,10 @@ class PartitionBoard:
             shown = ["–" if row[k] is None else str(row[k]) for k in ("committed", "end", "lag")]
             lines.append(f"<tr><td>P{p}</td><td style='min-width:320px'>{boxes}</td><td>{owner_html}</td>"
                          f"<td>{shown[0]}</td><td>{shown[1]}</td><td><b>{shown[2]}</b></td></tr>")
-        lines.append("</table></div>")
+        lines.append("</table>")
+        lines += [f"<div class='course-partition-failed' style='color:#cf222e'>{html.escape(name)} stopped: "
+                  f"{html.escape(why)}</div>" for name, why in self.failed().items()]
+        lines.append("</div>")
         return "".join(lines)
 
     def render(self) -> None:

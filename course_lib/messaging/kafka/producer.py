@@ -65,11 +65,18 @@ class Producer:
 
     def send_bytes(self, topic: str, value: bytes, *, key: str | bytes | None = None,
                    headers: dict[str, str] | None = None, partition: int | None = None) -> FutureRecordMetadata:
-        """Send raw bytes (for records that are not envelopes, e.g. dead letters or benchmarks)."""
+        """Send raw bytes (for records that are not envelopes, e.g. benchmarks)."""
         key_bytes = key.encode() if isinstance(key, str) else key
-        future = self._producer.send(topic, value=value, key=key_bytes,
-                                     headers=encode_headers(headers) if headers else None, partition=partition)
-        future.add_errback(partial(self._failed, topic, key_bytes))
+        return self.send_raw(topic, value, key=key_bytes, headers=encode_headers(headers) if headers else None,
+                             partition=partition)
+
+    def send_raw(self, topic: str, value: bytes | None, *, key: bytes | None = None,
+                 headers: list[tuple[str, bytes]] | None = None, partition: int | None = None,
+                 timestamp_ms: int | None = None) -> FutureRecordMetadata:
+        """Send key, value and headers exactly as given (``None`` value: a tombstone), e.g. a dead letter."""
+        future = self._producer.send(topic, value=value, key=key, headers=headers, partition=partition,
+                                     timestamp_ms=timestamp_ms)
+        future.add_errback(partial(self._failed, topic, key))
         self.sent += 1
         return future
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from course_lib.messages import Envelope, Message, from_json
 
@@ -14,12 +14,24 @@ HEADER_CORRELATION_ID = "correlation_id"
 HEADER_CAUSATION_ID = "causation_id"
 
 
+class WireRecord(NamedTuple):
+    """Key, value and headers exactly as the broker holds them: ``None`` stays null (a tombstone value, a null key
+    or header value), bytes stay bytes whatever their encoding, repeated header names stay repeated, in order."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...] = ()
+
+
 @dataclass(slots=True)
 class Record:
     """One Kafka record: where it sits (topic, partition, offset), its key, value, headers and timestamp.
 
     Not frozen on purpose: a frozen dataclass costs three times as much to build, and a consumer builds one per
     record. Treat it as read-only.
+
+    ``key``, ``value`` and ``headers`` are the convenient view (text, ``b""`` for a tombstone, the last value of a
+    repeated header); ``wire`` keeps the record as it arrived, for whoever must pass it on unchanged.
     """
 
     topic: str
@@ -29,6 +41,7 @@ class Record:
     value: bytes
     headers: dict[str, str] = field(default_factory=dict)
     timestamp_ms: int = 0
+    wire: WireRecord | None = None
 
     @classmethod
     def from_kafka(cls, raw: Any) -> Record:
@@ -36,7 +49,15 @@ class Record:
         headers = {name: (data or b"").decode("utf-8", "replace") for name, data in raw.headers} if raw.headers \
             else {}
         key = raw.key.decode("utf-8", "replace") if raw.key is not None else None
-        return cls(raw.topic, raw.partition, raw.offset, key, raw.value or b"", headers, raw.timestamp or 0)
+        wire = WireRecord(raw.key, raw.value, tuple(raw.headers) if raw.headers else ())
+        return cls(raw.topic, raw.partition, raw.offset, key, raw.value or b"", headers, raw.timestamp or 0, wire)
+
+    def original(self) -> WireRecord:
+        """The record as it arrived (rebuilt from the text view for a ``Record`` made by hand)."""
+        if self.wire is not None:
+            return self.wire
+        key = self.key.encode() if self.key is not None else None
+        return WireRecord(key, self.value, tuple((name, value.encode()) for name, value in self.headers.items()))
 
     def envelope(self) -> Envelope[Message]:
         """The value parsed as a course envelope (raises ``MalformedMessage`` / ``UnknownMessageType``)."""

@@ -8,11 +8,17 @@
   headers, and the worker carries on; without a dead-letter topic the worker stops *before* committing it and
   keeps the error in ``worker.error``, so nothing is skipped silently.
 - ``stop()`` commits, leaves the group (a prompt rebalance for the others) and returns within its timeout.
+- Nothing in a record stops the worker (dead letters are the original bytes, see ``deadletter``), nor does an
+  exception in its own bookkeeping (a failing ``on_assignment`` callback is noted in ``recent``). If the worker
+  stops on its own (no dead-letter topic, or one that refuses the record), ``running`` turns False, the cause is
+  kept in ``error``, and ``stop()`` / ``join()`` raise ``WorkerFailed`` with the cause chained.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +27,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from course_lib.errors import CourseError
+from course_lib.errors import CourseError, describe_error, raise_if_failed
 from course_lib.messaging.kafka.deadletter import send_to_dead_letter
 from course_lib.messaging.kafka.errors import connect
 from course_lib.messaging.kafka.producer import Producer
@@ -63,6 +69,7 @@ class GroupWorker:
         self.commits = 0
         self.commit_failures = 0
         self.error: BaseException | None = None
+        self.recent: deque[tuple[str, str]] = deque(maxlen=50)  # what went wrong along the way, newest last
         self._config = {**CONSUMER_DEFAULTS, "client_id": name, "max_poll_records": max_poll_records,
                         **consumer_overrides}
         self._pending: dict[TopicPartition, int] = {}
@@ -89,13 +96,23 @@ class GroupWorker:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the current batch, commit it, leave the group and close. Returns within ``timeout``."""
+        """Finish the current batch, commit it, leave the group and close. Returns within ``timeout``.
+
+        Raises ``WorkerFailed`` (cause chained) if the worker had already stopped on its own.
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise CourseError(f"worker {self.name!r} did not stop within {timeout}s: its handler is stuck; "
                                   f"make the handler return or raise")
+        raise_if_failed(f"worker {self.name!r}", self.error)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the worker thread ends (after ``stop()``, or on its own); ``WorkerFailed`` if it died."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        raise_if_failed(f"worker {self.name!r}", self.error)
 
     def pause(self, timeout: float = 10.0) -> None:
         """Stop fetching but stay in the group (heartbeats go on, no rebalance): a slow consumer, lag grows.
@@ -123,8 +140,7 @@ class GroupWorker:
     def wait_for_assignment(self, timeout: float = 15.0) -> list[int]:
         """Wait until the group gave this worker at least one partition."""
         def assigned() -> list[int]:
-            if self.error is not None:
-                raise CourseError(f"worker {self.name!r} failed: {self.error!r}") from self.error
+            raise_if_failed(f"worker {self.name!r}", self.error)
             return self.assignment
 
         return wait_until(assigned, timeout=timeout, what=f"{self.name} to be assigned partitions of {self.topic!r}")
@@ -155,15 +171,24 @@ class GroupWorker:
                     self.commit_failures += 1
         except BaseException as exc:  # keep the reason for the notebook/test; never die silently
             self.error = exc
+            self.recent.append(("stopped", describe_error(exc)))
         finally:
-            try:
-                self._commit(timeout_ms=5_000)
-            except Exception as exc:  # the group may already have moved on; the next owner replays
-                self.error = self.error or exc
+            self._shut_down(consumer)
+
+    def _shut_down(self, consumer: KafkaConsumer) -> None:
+        """Commit what was processed, leave the group, close; a failure here is kept, never raised in the thread."""
+        try:
+            self._commit(timeout_ms=5_000)
+        except Exception as exc:  # the group may already have moved on; the next owner replays
+            self.error = self.error or exc
+        with contextlib.suppress(Exception):  # closing a consumer whose broker is gone: nothing left to save
             consumer.close(autocommit=False, timeout_ms=5_000)
-            if self._dlq_producer is not None:
-                self._dlq_producer.close()
-            self._assignment = []
+        if self._dlq_producer is not None:
+            try:
+                self._dlq_producer.close(timeout=5)
+            except Exception as exc:  # a dead letter the broker did not take: say so
+                self.error = self.error or exc
+        self._assignment = []
 
     def _apply_pause(self, consumer: KafkaConsumer) -> None:
         # kafka-python is not thread-safe: pause/resume happen here, in the worker's own thread.
@@ -182,6 +207,8 @@ class GroupWorker:
                 raise
             send_to_dead_letter(self._dlq_producer, self.dead_letter_topic, record, exc)
             self.dead_lettered += 1
+            self.recent.append(("dead-lettered", f"{record.topic}[{record.partition}]@{record.offset}: "
+                                                 f"{describe_error(exc)}"))
         else:
             self.processed += 1
 
@@ -205,4 +232,7 @@ class GroupWorker:
         if current != self._assignment:
             self._assignment = current
             if self.on_assignment is not None:
-                self.on_assignment(self, current)
+                try:
+                    self.on_assignment(self, current)
+                except Exception as exc:  # a display callback must not stop the worker
+                    self.recent.append(("on_assignment failed", describe_error(exc)))

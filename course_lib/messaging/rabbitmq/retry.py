@@ -22,8 +22,9 @@ from typing import Any
 
 import pika
 
+from course_lib.errors import describe_error
 from course_lib.messaging.rabbitmq.topology import Queue, QueueKind, Topology
-from course_lib.messaging.rabbitmq.wire import x_death_count
+from course_lib.messaging.rabbitmq.wire import header_count, safe_repr, x_death_count
 
 RETRY_COUNT_HEADER = "x-retry-count"
 
@@ -59,9 +60,12 @@ def dead_letter_queue(queue: str) -> str:
 
 
 def attempt_number(properties: pika.BasicProperties, queue: str) -> int:
-    """Which attempt this delivery is (1 for the first), from ``x-death`` expiries of our delay queues."""
+    """Which attempt this delivery is (1 for the first), from ``x-death`` expiries of our delay queues and our own
+    ``x-retry-count``. A count another producer wrote that is not an integer is ignored (the worker overwrites it
+    with its own on the next retry)."""
     from_broker = x_death_count(properties, reason="expired", queue_prefix=f"{queue}.retry.")
-    from_us = int((properties.headers or {}).get(RETRY_COUNT_HEADER, 0) or 0)
+    headers = properties.headers if isinstance(properties.headers, dict) else {}
+    from_us = header_count(headers.get(RETRY_COUNT_HEADER, 0)) or 0
     return 1 + max(from_broker, from_us)
 
 
@@ -89,13 +93,29 @@ def quorum_with_delivery_limit(queue: str, limit: int) -> Topology:
 
 def failure_headers(properties: pika.BasicProperties, *, error: BaseException | str, attempt: int,
                     queue: str, routing_key: str) -> dict[str, Any]:
-    """Headers for a message leaving ``queue`` after a failure: the old headers plus what went wrong."""
-    headers = dict(properties.headers or {})
-    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    """Headers for a message leaving ``queue`` after a failure: the old headers plus what went wrong.
+
+    Two kinds of old header would make the broker act on the copy, so they travel renamed as
+    ``x-original-<name>``: ``CC``/``BCC`` (the broker would route the copy to those queues as well), and an
+    ``x-death`` that is not as a broker writes it — RabbitMQ 3.x increments the ``count`` of a matching entry when a
+    delay queue dead-letters the copy, and a count that is not a number crashes that queue, losing the message.
+    """
+    headers = dict(properties.headers) if isinstance(properties.headers, dict) else {}
+    for name in ("CC", "BCC"):
+        if name in headers:
+            headers[f"x-original-{name}"] = headers.pop(name)
+    if "x-death" in headers and not broker_written_x_death(headers["x-death"]):
+        headers["x-original-x-death"] = safe_repr(headers.pop("x-death"))
     headers.update({
         RETRY_COUNT_HEADER: attempt,
-        "x-last-error": text[:1000],
+        "x-last-error": describe_error(error)[:1000],
         "x-original-queue": queue,
         "x-original-routing-key": routing_key,
     })
     return headers
+
+
+def broker_written_x_death(value: object) -> bool:
+    """True when ``value`` has the shape RabbitMQ gives ``x-death``: a list of tables whose counts are integers."""
+    return isinstance(value, list) and all(
+        isinstance(entry, dict) and type(entry.get("count", 1)) is int for entry in value)

@@ -8,13 +8,18 @@ causation id has no slot, so it travels as the ``x-causation-id`` header. Tools 
 from __future__ import annotations
 
 import json
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pika
+import pika.data
 from pika.spec import Basic
 
-from course_lib.messages import Envelope, MalformedMessage, Message, Registry, UnknownMessageType, from_json, registry
+from course_lib.errors import describe_error
+from course_lib.messages import Envelope, MalformedMessage, Message, Registry, from_json, registry
 
 CONTENT_TYPE = "application/json"
 PERSISTENT = pika.DeliveryMode.Persistent.value
@@ -69,39 +74,110 @@ class Delivery:
 def decode(
     method: Basic.Deliver | Basic.GetOk, properties: pika.BasicProperties, body: bytes, reg: Registry = registry
 ) -> Delivery:
-    """Turn a raw delivery into a ``Delivery``; malformed bodies get ``envelope=None`` and the reason in ``error``."""
+    """Turn a raw delivery into a ``Delivery``; malformed bodies get ``envelope=None`` and the reason in ``error``.
+
+    Never raises for what is in the body: besides ``MalformedMessage`` and ``UnknownMessageType``, a foreign body can
+    make the JSON parser or an upcaster raise anything (``RecursionError`` for deep nesting, ``ValueError`` for an
+    integer of 5000 digits); each becomes the reason the message is dead-lettered.
+    """
     envelope: Envelope[Message] | None = None
     error: str | None = None
     try:
         envelope = from_json(body, reg)
-    except (MalformedMessage, UnknownMessageType) as exc:
-        error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # whatever the body makes the parser raise is a reason, not a crash
+        error = describe_error(exc)
     return Delivery(
-        body=body, properties=properties, routing_key=method.routing_key or "", exchange=method.exchange or "",
+        body=body, properties=properties, routing_key=_text(method.routing_key), exchange=_text(method.exchange),
         redelivered=bool(method.redelivered), delivery_tag=int(method.delivery_tag or 0),
         envelope=envelope, error=error,
     )
 
 
+def _text(value: str | bytes | None) -> str:
+    """pika hands over a short string that is not UTF-8 as ``bytes``; keep such names printable."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return value or ""
+
+
 def raw_delivery(method: Basic.Deliver | Basic.GetOk, properties: pika.BasicProperties, body: bytes) -> Delivery:
     """A ``Delivery`` without parsing the body (``envelope`` and ``error`` stay ``None``)."""
     return Delivery(
-        body=body, properties=properties, routing_key=method.routing_key or "", exchange=method.exchange or "",
+        body=body, properties=properties, routing_key=_text(method.routing_key), exchange=_text(method.exchange),
         redelivered=bool(method.redelivered), delivery_tag=int(method.delivery_tag or 0), envelope=None,
     )
 
 
+def header_count(value: object) -> int | None:
+    """A count from a header as another producer may have written it (int, ``"3"``, ``b"3"``); None if it is not
+    a non-negative integer. Headers are foreign input: a count that cannot be read is ignored, never a crash."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, bytes | str):
+        text = value.decode("ascii", "replace") if isinstance(value, bytes) else value
+        text = text.strip()
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    return None
+
+
 def x_death_count(properties: pika.BasicProperties, *, reason: str | None = None, queue_prefix: str = "") -> int:
-    """How often the broker dead-lettered this message, summed over the ``x-death`` entries that match."""
+    """How often the broker dead-lettered this message, summed over the ``x-death`` entries that match.
+
+    Any producer can set ``x-death`` itself; entries that are not tables, and counts that are not integers, are
+    skipped instead of trusted.
+    """
+    headers = properties.headers if isinstance(properties.headers, dict) else {}
+    entries = headers.get("x-death")
     total = 0
-    for entry in (properties.headers or {}).get("x-death", []) or []:
-        queue = entry.get("queue", b"")
-        queue = queue.decode() if isinstance(queue, bytes) else str(queue)
-        why = entry.get("reason", b"")
-        why = why.decode() if isinstance(why, bytes) else str(why)
-        if (reason is None or why == reason) and queue.startswith(queue_prefix):
-            total += int(entry.get("count", 1))
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        queue, why = _text(entry.get("queue", b"")), _text(entry.get("reason", b""))
+        count = header_count(entry.get("count", 1))
+        if count is not None and (reason is None or why == reason) and queue.startswith(queue_prefix):
+            total += count
     return total
+
+
+def _tolerant_decode_value(encoded: bytes, offset: int) -> tuple[Any, int]:
+    """pika's field decoder, except for two values RabbitMQ passes on but pika cannot decode.
+
+    pika decodes headers inside its frame reader, where an exception takes the whole connection down before any
+    consumer code runs; the broker then redelivers the message to the next consumer, which dies the same way.
+    - A timestamp beyond what ``datetime`` holds (year 10000 on) stays an int (seconds since 1970).
+    - A table or array nested deeper than Python's recursion limit stays its encoded bytes.
+    """
+    kind = encoded[offset:offset + 1]
+    if kind == b"T":
+        seconds = struct.unpack_from(">Q", encoded, offset + 1)[0]
+        try:
+            return datetime.fromtimestamp(seconds, UTC), offset + 9
+        except (OverflowError, OSError, ValueError):
+            return seconds, offset + 9
+    if kind in (b"F", b"A"):
+        try:
+            return _pika_decode_value(encoded, offset)
+        except RecursionError:  # the size is known up front: skip the value, keep its bytes
+            end = offset + 5 + struct.unpack_from(">I", encoded, offset + 1)[0]
+            return bytes(encoded[offset:end]), end
+    return _pika_decode_value(encoded, offset)
+
+
+def safe_repr(value: object, limit: int = 1000) -> str:
+    """``repr(value)`` cut to ``limit`` characters, also for a value nested too deeply to print."""
+    try:
+        return repr(value)[:limit]
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply to show>"
+
+
+# pika's own decoder (also when this module is imported twice, e.g. after importlib.reload)
+_pika_decode_value: Callable[[bytes, int], tuple[Any, int]] = getattr(
+    pika.data.decode_value, "__wrapped__", pika.data.decode_value)
+_tolerant_decode_value.__wrapped__ = _pika_decode_value  # type: ignore[attr-defined]
+pika.data.decode_value = _tolerant_decode_value  # tables and arrays look it up on every call
 
 
 def body_preview(body: bytes, limit: int = 80) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.domain.events import OrderCreated
+from course_lib.errors import WorkerFailed
 from course_lib.messages import envelope
 from course_lib.messaging.kafka import (
     ExactlyOnceProcessor,
@@ -207,7 +208,9 @@ def test_a_failing_handler_without_dead_letter_topic_stops_the_worker_before_com
 
     worker = GroupWorker(topic, group_id, handle, bootstrap=kafka_bootstrap).start()
     wait_until(lambda: not worker.running, timeout=20, what="the worker to stop on the failing record")
-    worker.stop()
+    with pytest.raises(WorkerFailed, match="cannot handle boom") as stopped:
+        worker.stop()  # whoever stops it hears why it had stopped
+    assert isinstance(stopped.value.__cause__, ValueError)
     assert isinstance(worker.error, ValueError) and handled == [b"ok"]
     assert topics.group_offsets(group_id)[topic] == {0: 1}  # "boom" was not committed: a restart retries it
 

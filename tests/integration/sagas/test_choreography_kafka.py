@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from course_lib.domain.services import Shop
+from course_lib.messaging.kafka import Producer
 from course_lib.sagas.choreography import CheckoutRequested, ChoreographyOverKafka, shop_participants
 
 
@@ -28,3 +29,21 @@ def test_flow_over_kafka(kafka_bootstrap: str, unique_name: Callable[[str], str]
     assert orders["o-1"] == ("confirmed" if final == "OrderConfirmed" else "cancelled")
     assert shop.inventory.stock["mug"] == (8 if final == "OrderConfirmed" else 10)
     assert shop.payment.balance("o-1") == (2500 if final == "OrderConfirmed" else 0)
+
+
+def test_a_foreign_record_on_the_topic_is_a_dead_letter_not_the_end_of_the_flow(
+        kafka_bootstrap: str, unique_name: Callable[[str], str]) -> None:
+    shop, orders = Shop.seeded(0), {}
+    topic = unique_name("choreo")
+    bus = ChoreographyOverKafka(shop_participants(shop, orders), topic, kafka_bootstrap)
+    try:
+        with Producer(kafka_bootstrap) as foreign:
+            foreign.send_bytes(topic, b"\xff{not an event", key=b"\xfe")
+        bus.publish(CheckoutRequested(order_id="o-4", items={"tee": 1}, total_cents=1900))
+        bus.pump(lambda: "OrderConfirmed" in bus.seen, timeout=30)
+    finally:
+        bus.stop()
+    assert orders == {"o-4": "confirmed"}
+    (letter,) = bus.dead_letters  # one, kept by the audit reader, however many participants skipped it
+    assert letter.where == f"{topic}[0]@0" and letter.body == b"\xff{not an event"
+    assert letter.reason.startswith("MalformedMessage")

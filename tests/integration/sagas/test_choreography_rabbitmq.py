@@ -7,6 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from course_lib.domain.services import Shop
+from course_lib.messages import routing_key
+from course_lib.messaging.rabbitmq import RabbitConnection
 from course_lib.sagas.choreography import CheckoutRequested, ChoreographyOverRabbitMQ, shop_participants
 
 
@@ -44,3 +46,23 @@ def test_transient_failure_is_redelivered_and_handled_once(rabbitmq_url: str,
     assert orders["o-2"] == "confirmed"
     assert bus.redeliveries == 1
     assert shop.payment.charges == [("o-2", 900)]  # the redelivery replayed the charge by its key
+
+
+def test_a_foreign_message_on_the_exchange_is_a_dead_letter_not_the_end_of_the_flow(
+        rabbitmq_url: str, unique_name: Callable[[str], str]) -> None:
+    shop, orders = Shop.seeded(0), {}
+    exchange = unique_name("choreo")
+    bus = ChoreographyOverRabbitMQ(shop_participants(shop, orders), exchange, rabbitmq_url)
+    try:
+        with RabbitConnection(rabbitmq_url, name="foreign-producer") as foreign:
+            channel = foreign.channel()  # routed to inventory by its key, but not an event anybody can read
+            channel.basic_publish(exchange, routing_key("CheckoutRequested"), b"\xff{not an event")
+            channel.close()
+        bus.publish(CheckoutRequested(order_id="o-3", items={"mug": 1}, total_cents=1200))
+        bus.pump(lambda: "OrderConfirmed" in bus.seen, timeout=15)
+    finally:
+        bus.stop()
+    assert orders == {"o-3": "confirmed"}
+    (letter,) = bus.dead_letters
+    assert letter.where == "inventory" and letter.body == b"\xff{not an event"
+    assert letter.reason.startswith("MalformedMessage")
