@@ -73,6 +73,11 @@ _OPEN_WRITERS = (
 )
 
 
+def _connect(url: str) -> Any:
+    """The policy's own connection; its short queries never wait long (a lock on the table, a busy server)."""
+    return pg.connect(url, options="-c statement_timeout=10000")
+
+
 class PostgresGapPolicy:
     """PostgreSQL: a gap is settled once no transaction that may hold one of its positions is still open.
 
@@ -110,7 +115,7 @@ class PostgresGapPolicy:
         self.schema = schema
         self.alarm_after = alarm_after
         self._clock = clock
-        self._conn: Any = pg.connect(url) if url is not None else None
+        self._conn: Any = _connect(url) if url is not None else None
         self._horizon_sql: Any = None
         self._writer_class = 0
         self._through = 0
@@ -131,7 +136,7 @@ class PostgresGapPolicy:
                               f"{store.schema!r}: create it with schema={store.schema!r} (or leave schema out)")
         if self._conn is None:
             self.url = store.url
-            self._conn = pg.connect(store.url)
+            self._conn = _connect(store.url)
         found = self._conn.execute("SELECT to_regclass(format('%%I.events', %s::text))", (store.schema,)).fetchone()
         if found[0] is None:
             raise CourseError(f"PostgresGapPolicy cannot see {store.schema}.events through its own connection: "

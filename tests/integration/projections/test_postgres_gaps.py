@@ -242,3 +242,10 @@ def test_a_policy_without_a_url_uses_the_projectors_store(
     projector = Projector(pg_store, pg_read_models, OrderSummaries(), gap_policy=policy)
     assert projector.catch_up() == 2 and policy.url == pg_store.url and policy.schema == pg_store.schema
     policy.close()
+
+
+def test_the_old_keywords_still_work_and_say_what_changed(postgres_url: str) -> None:
+    with pytest.warns(DeprecationWarning, match="max_wait is now alarm_after"):
+        policy = PostgresGapPolicy(postgres_url, min_wait=0.05, max_wait=7.0)
+    assert policy.alarm_after == 7.0
+    policy.close()
