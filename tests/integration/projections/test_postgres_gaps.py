@@ -21,7 +21,7 @@ from course_lib.errors import CourseError
 from course_lib.eventstore.postgres import PostgresEventStore
 from course_lib.projections import OrderSummaries, PostgresGapPolicy, PostgresReadModels, Projector, dump
 from course_lib.projections.testing import HeldAppend, run_in_threads
-from course_lib.waiting import wait_until
+from course_lib.waiting import WaitTimeout, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -102,6 +102,23 @@ def test_rebuild_replays_a_log_with_old_rolled_back_holes(
         assert sorted(p for gap in projector.stats.skipped_gaps for p in range(gap[0], gap[1] + 1)) == sorted(holes * 2)
     finally:
         projector.close()
+
+
+def test_rebuild_waits_for_an_open_writer_within_its_timeout_and_says_why(
+        pg_store: PostgresEventStore, pg_read_models: PostgresReadModels,
+        another_writer: Callable[[], PostgresEventStore]) -> None:
+    order(pg_store, "first")
+    projector = Projector(pg_store, pg_read_models, OrderSummaries())
+    held = HeldAppend(another_writer(), "slow")
+    try:
+        order(pg_store, "fast")
+        with pytest.raises(WaitTimeout, match=f"waiting for a gap at {held.position}..{held.position}"):
+            projector.rebuild(progress=False, timeout=0.3)
+        assert projector.position == held.position - 1 and orders_in(pg_read_models) == {"first"}
+    finally:
+        held.finish()
+    assert projector.rebuild(progress=False) == 3 and orders_in(pg_read_models) == {"first", "slow", "fast"}
+    projector.close()
 
 
 def test_a_writer_that_took_its_position_but_has_not_inserted_yet_is_not_stepped_over(
