@@ -10,6 +10,10 @@ How it keeps its promises:
   rows in position order, but a reader that remembers "I have seen up to 12" may later find 11 appearing. A
   projection that follows ``read_all`` must therefore handle gaps (wait a little for a missing position, or
   read only up to a position older than every in-flight transaction); see the projections lesson.
+- **Writers announce themselves**: before it takes positions, an append holds (until its transaction ends) a
+  shared advisory lock keyed ``(writer_lock_class(schema), floor)``, where ``floor`` is the position sequence's
+  last value, so every position it takes lies above ``floor``. A projector reads these locks in ``pg_locks`` to
+  tell a gap that may still fill from one that never will (``course_lib/projections/gaps.py``).
 - One transaction per append; rows go in with one ``INSERT … SELECT FROM unnest(...)`` statement; statements
   are prepared on first use.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+import zlib
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -40,6 +45,16 @@ from course_lib.messages import Envelope, Message, Registry, registry
 
 _COLUMNS = "stream_id, version, position, type, metadata, data"
 _ANY_RETRIES = 20  # appends with ANY retry when a concurrent writer took the same version
+_INT4_MAX = 2**31 - 1
+
+
+def writer_lock_class(schema: str) -> int:
+    """The first key of the advisory lock every append to ``schema`` holds while its transaction runs.
+
+    The second key is the append's floor (clamped to int4: a clamped floor only makes readers more cautious).
+    """
+    value = zlib.crc32(f"course-eventstore-writer:{schema}".encode())
+    return value - 2**32 if value > _INT4_MAX else value
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
@@ -88,6 +103,10 @@ class PostgresEventStore:
                 "SELECT %s, v, m, t, me, d FROM unnest(%s::int[], %s::uuid[], %s::text[], %s::text[], %s::text[]) "
                 "AS u(v, m, t, me, d) ORDER BY v RETURNING version, position"
             ),
+            "announce": (  # before nextval: every position this transaction takes lies above the floor
+                "SELECT pg_advisory_xact_lock_shared(%s, "
+                f"LEAST(coalesce(pg_sequence_last_value(%s::regclass), 0), {_INT4_MAX})::int)"
+            ),
             "last_in_stream": "SELECT coalesce(max(position), 0) FROM {events} WHERE stream_id = %s",
             "read_stream": (
                 f"SELECT {_COLUMNS} FROM {{events}} WHERE stream_id = %s AND version >= %s ORDER BY version LIMIT %s"
@@ -130,6 +149,10 @@ class PostgresEventStore:
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"eventstore:{self.schema}",))
             for statement in statements:
                 self._conn.execute(statement)
+            sequence = self._conn.execute(
+                "SELECT pg_get_serial_sequence(format('%%I.events', %s::text), 'position')", (self.schema,)
+            ).fetchone()[0]
+        self._announce = (writer_lock_class(self.schema), sequence)  # the parameters of the "announce" query
 
     @property
     def connection(self) -> Any:
@@ -189,6 +212,7 @@ class PostgresEventStore:
         if not rows:
             last = conn.execute(q["last_in_stream"], (stream_id,)).fetchone()
             return AppendResult(stream_id, version, int(last[0]) if last else 0)
+        conn.execute(q["announce"], self._announce)
         versions = list(range(version + 1, version + 1 + len(rows)))
         inserted = conn.execute(q["insert"], (
             stream_id, versions, [row[0] for row in rows], [row[1] for row in rows],

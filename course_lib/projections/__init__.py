@@ -1,7 +1,14 @@
 """Projections: read models kept up to date from the event log, with checkpoints stored atomically beside them."""
 
 from course_lib.projections.gaps import GapPolicy, PostgresGapPolicy, WaitForGap
-from course_lib.projections.projector import CRASH_POINTS, Projection, Projector, ProjectorStats, ProjectorStopped
+from course_lib.projections.projector import (
+    CRASH_POINTS,
+    Projection,
+    Projector,
+    ProjectorStats,
+    ProjectorStatus,
+    ProjectorStopped,
+)
 from course_lib.projections.readmodels import PostgresReadModels, ReadModelStore, SQLiteReadModels, Tx
 from course_lib.projections.shop import (
     CustomerTotals,
@@ -22,6 +29,7 @@ __all__ = [
     "Projection",
     "Projector",
     "ProjectorStats",
+    "ProjectorStatus",
     "ProjectorStopped",
     "ReadModelStore",
     "SQLiteReadModels",

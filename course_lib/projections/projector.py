@@ -7,11 +7,12 @@ batch back, and the restarted projector reads it again from the old checkpoint: 
 twice.
 
 Operations: ``catch_up`` (until the head), ``start``/``stop`` (a background worker), ``wait_for_position``,
-``rebuild`` (from zero, with a progress bar), ``lag``.
+``rebuild`` (from zero, with a progress bar), ``lag``, ``status`` (what it waits for, and any alarm).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import threading
@@ -86,6 +87,22 @@ class ProjectorStats:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ProjectorStatus:
+    """Where the projector is and what holds it up, for callers and widgets.
+
+    ``waiting_for``: the gap it stopped in front of at its last read (``None`` when it reached the head).
+    ``alarm``: set by the gap policy when that wait has lasted too long (e.g. a writer's transaction left open);
+    the projector keeps waiting rather than skip an event that may still commit.
+    """
+
+    position: int
+    running: bool
+    waiting_for: tuple[int, int] | None
+    alarm: str | None
+    last_error: str | None
+
+
 class Projector:
     """Follows the global log and applies it to one projection, checkpoint and read model in one transaction."""
 
@@ -110,6 +127,11 @@ class Projector:
         self.batch_size = batch_size
         self._owns_gap_policy = gap_policy is None
         self.gaps: GapPolicy = gap_policy or default_gap_policy(store)
+        bind = getattr(self.gaps, "bind", None)
+        if callable(bind):
+            bind(store)  # a policy that asks the store's database learns which store it follows
+        self._settled_through: Callable[[], int] = getattr(self.gaps, "settled_through", lambda: 0)
+        self._waiting_for: tuple[int, int] | None = None
         self.fault = fault
         self.stats = ProjectorStats()
         self._run_lock = threading.RLock()
@@ -135,6 +157,14 @@ class Projector:
         """Positions behind the head of the log."""
         return max(0, self.store.last_position() - self._position)
 
+    def status(self) -> ProjectorStatus:
+        """The checkpoint, whether the worker runs, the gap it waits at, and the gap policy's alarm (if any)."""
+        alarm = getattr(self.gaps, "alarm", None)
+        error = self.last_error
+        return ProjectorStatus(self._position, self.running, self._waiting_for,
+                               alarm if isinstance(alarm, str) else None,
+                               f"{type(error).__name__}: {error}" if error is not None else None)
+
     # -------------------------------------------------------------------------------------- catching up
 
     def _hit(self, point: str, position: int) -> None:
@@ -149,6 +179,8 @@ class Projector:
         and step over it only if it is still missing in that fresh read).
         """
         confirmed, self._confirm = self._confirm, set()
+        settled_through = self._settled_through()  # known before this read, so a gap below it in this read is final
+        self._waiting_for = None
         page = self.store.read_all(self._position + 1, limit=self.page_size)
         events: list[Envelope[Message]] = []
         expected = self._position + 1
@@ -157,13 +189,14 @@ class Projector:
             if pos is None:
                 raise CourseError("the event store returned an event without a position; it breaks the contract")
             if pos > expected:  # expected .. pos-1 are missing
-                if expected in confirmed:
+                if pos - 1 <= settled_through or expected in confirmed:
                     self.stats.skipped_gaps.append((expected, pos - 1))
-                    log.warning("%s: stepping over settled gap %d..%d", self.name, expected, pos - 1)
+                    log.info("%s: stepping over settled gap %d..%d", self.name, expected, pos - 1)
                 elif self.gaps.settled(expected, pos - 1):
                     self._confirm.add(expected)
                     return events, "reread"
                 else:
+                    self._waiting_for = (expected, pos - 1)
                     return events, "blocked"
             events.append(env)
             expected = pos + 1
@@ -199,53 +232,83 @@ class Projector:
             behind = self.lag()
             show = progress if progress is not None else behind > 20_000
             bar = _progress_bar(behind, self.name) if show else None
-            applied = 0
             try:
-                while max_events is None or applied < max_events:
-                    events, state = self._read_page()
-                    if events:
-                        self._hit("after_read", events[0].metadata.position or 0)
-                    if max_events is not None:
-                        events = events[: max_events - applied]
-                    resynced = False
-                    for batch in _chunks(events, self.batch_size):
-                        if self._stop.is_set() and threading.current_thread() is self._worker:
-                            raise ProjectorStopped(f"{self.name} stopped at position {self._position}")
-                        try:
-                            self._apply_batch(batch)
-                        except _Resync:
-                            resynced = True
-                            break
-                        applied += len(batch)
-                        if bar is not None:
-                            bar.update(len(batch))
-                    if state in ("head", "blocked") and not resynced:
-                        break
+                with _cyclic_gc_paused(behind > _LONG_REPLAY):
+                    applied = self._apply_pages(max_events, bar)
                 self.gaps.forget_below(self._position)
                 return applied
             finally:
                 if bar is not None:
                     bar.close()
 
-    def rebuild(self, *, progress: bool | None = True) -> int:
-        """Empty the read model and replay the whole log; returns the number of events applied."""
+    def _apply_pages(self, max_events: int | None, bar: Any) -> int:
+        """Read and apply pages until the head, an unsettled gap or ``max_events``; returns events applied."""
+        applied = 0
+        while max_events is None or applied < max_events:
+            events, state = self._read_page()
+            if events:
+                self._hit("after_read", events[0].metadata.position or 0)
+            if max_events is not None:
+                events = events[: max_events - applied]
+            resynced = False
+            for batch in _chunks(events, self.batch_size):
+                if self._stop.is_set() and threading.current_thread() is self._worker:
+                    raise ProjectorStopped(f"{self.name} stopped at position {self._position}")
+                try:
+                    self._apply_batch(batch)
+                except _Resync:
+                    resynced = True
+                    break
+                applied += len(batch)
+                if bar is not None:
+                    bar.update(len(batch))
+            if state in ("head", "blocked") and not resynced:
+                break
+        return applied
+
+    def rebuild(self, *, progress: bool | None = True, timeout: float = 60.0) -> int:
+        """Empty the read model and replay the whole log; returns the number of events applied.
+
+        Every event committed before the call is in the read model when it returns. A gap whose writer may still
+        commit is waited for, never stepped over: after ``timeout`` seconds ``WaitTimeout`` says who holds it up.
+        """
         with self._run_lock:
+            head = self.store.last_position()
             with self.read_models.transaction() as tx:
                 self.projection.setup(tx)
                 self.projection.reset(tx)
                 tx.set_checkpoint(self.name, 0)
             self._position = 0
             self._confirm.clear()
-            # A rebuild builds and drops millions of short-lived objects that form no cycles: reference counting
-            # frees them all. The cyclic collector would only rescan each fresh page (a fifth of the time, measured
-            # with cProfile), so it is paused for this bounded replay and restored after.
-            was_enabled = gc.isenabled()
-            gc.disable()
+            applied = self.catch_up(progress=progress)
+            return applied + self._finish_replay(head, timeout)
+
+    def _finish_replay(self, head: int, timeout: float) -> int:
+        """Catch up until ``head`` (a rebuild's end), waiting at gaps that may still fill; returns events applied."""
+        applied = 0
+
+        def reached() -> bool:
+            nonlocal applied
+            applied += self.catch_up(progress=False)
+            return self._position >= head
+
+        if self._position < head:
             try:
-                return self.catch_up(progress=progress)
-            finally:
-                if was_enabled:
-                    gc.enable()
+                wait_until(reached, timeout=timeout, interval=0.01,
+                           what=f"the rebuild of {self.name!r} to reach position {head}")
+            except WaitTimeout as exc:
+                raise WaitTimeout(f"{exc}: {self._holdup()}") from None
+        return applied
+
+    def _holdup(self) -> str:
+        """Why the projector is not further, in one sentence (for timeout messages)."""
+        status = self.status()
+        if status.alarm:
+            return status.alarm
+        if status.waiting_for:
+            first, last = status.waiting_for
+            return f"checkpoint {status.position}, waiting for a gap at {first}..{last} to fill or settle"
+        return f"checkpoint {status.position}"
 
     def wait_for_position(self, position: int, *, timeout: float = 10.0) -> int:
         """Block until the checkpoint reaches ``position`` (e.g. a command's ``CommandResult.position``)."""
@@ -255,9 +318,9 @@ class Projector:
                        what=f"projection {self.name!r} to reach position {position}")
         except WaitTimeout as exc:
             running = self._thread is not None and self._thread.is_alive()
-            hint = ("the worker is running; is it stuck on a gap or failing? see projector.last_error"
+            hint = ("the worker is running; is it stuck on a gap or failing? see projector.status()"
                     if running else "no worker is running: call projector.start() or projector.catch_up()")
-            raise WaitTimeout(f"{exc} (checkpoint {self._position}; {hint})") from None
+            raise WaitTimeout(f"{exc} ({self._holdup()}; {hint})") from None
         return self._position
 
     # ----------------------------------------------------------------------------------------- the worker
@@ -319,12 +382,33 @@ def default_gap_policy(store: EventStore) -> GapPolicy:
     from course_lib.eventstore.postgres import PostgresEventStore
 
     if isinstance(store, PostgresEventStore):
-        return PostgresGapPolicy(store.url)
+        return PostgresGapPolicy(store.url, schema=store.schema)
     return WaitForGap()
 
 
 class _Resync(Exception):
     """Internal: the committed checkpoint moved under us; read again from it."""
+
+
+_LONG_REPLAY = 5_000  # events behind: from here on a catch-up pauses the cyclic garbage collector
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused(pause: bool) -> Iterator[None]:
+    """Pause the cyclic garbage collector for a long, bounded replay (when ``pause``), then restore it.
+
+    A replay builds and drops millions of short-lived objects that form no cycles: reference counting frees them
+    all. The cyclic collector would only rescan each fresh page (a fifth of a rebuild's time, measured with
+    cProfile), so it waits until the catch-up returns.
+    """
+    was_enabled = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause and was_enabled:
+            gc.enable()
 
 
 def _chunks(items: list[Envelope[Message]], size: int) -> Iterator[list[Envelope[Message]]]:

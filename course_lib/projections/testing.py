@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,3 +148,29 @@ class HeldAppend:
         """Let the transaction end (commit, or roll back when ``fail``) and wait for the thread."""
         self.release.set()
         self.thread.join(timeout)
+
+
+def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 60.0) -> None:
+    """Run ``work(0)`` … ``work(count - 1)`` in parallel threads (concurrent writers); re-raise the first error.
+
+    Bounded: ``CourseError`` if a thread is still running after ``timeout`` seconds.
+    """
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            work(index)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,), name=f"writer-{i}", daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    running = sum(thread.is_alive() for thread in threads)
+    if running:
+        raise CourseError(f"{running} of {count} threads still running after {timeout}s")
+    if errors:
+        raise errors[0]

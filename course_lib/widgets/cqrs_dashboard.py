@@ -28,6 +28,7 @@ class DashboardState:
     checkpoint: int
     lag: int
     orders: list[OrderSummary]
+    alarm: str | None = None  # the projector's alarm (e.g. waiting long at a gap whose writer is still open)
 
 
 class CqrsDashboard:
@@ -126,7 +127,7 @@ class CqrsDashboard:
         """The numbers and rows the panels show."""
         head = self.store.last_position()
         return DashboardState(head, self.projector.position, max(0, head - self.projector.position),
-                              self.queries.ask(ListOrders()))
+                              self.queries.ask(ListOrders()), self.projector.status().alarm)
 
     def refresh(self) -> DashboardState:
         """Redraw the panels from the store, the projector and the query bus."""
@@ -135,7 +136,8 @@ class CqrsDashboard:
             f"<b>write side</b>: log head at position <b>{state.head}</b> &nbsp;·&nbsp; "
             f"<b>read side</b>: checkpoint <b>{state.checkpoint}</b> &nbsp;·&nbsp; "
             f"lag <b style='color:{'#cf222e' if state.lag else '#1a7f37'}'>{state.lag}</b>"
-        )
+        ) + (f"<div style='color:#cf222e'><b>projector alarm</b>: {html.escape(state.alarm)}</div>"
+             if state.alarm else "")
         start = max(1, state.head - self.tail + 1)
         rows = "".join(
             f"<tr style='color:{'#1a7f37' if (e.metadata.position or 0) <= state.checkpoint else '#57606a'}'>"

@@ -255,6 +255,55 @@ def test_a_gap_that_fills_just_as_it_settles_is_not_skipped(store: InMemoryEvent
     assert read_models.query("SELECT count(*) FROM order_summary_lines")[0][0] > 0
 
 
+def test_gaps_below_the_policys_settled_horizon_are_stepped_over_in_one_read(store: InMemoryEventStore,
+                                                                            read_models: Any) -> None:
+    head = seed_shop_history(store)
+    gappy = GappyStore(store)
+    gappy.hidden = {3, 5, 6, 9}  # rolled back long ago
+
+    class KnowsTheHorizon:
+        def settled_through(self) -> int:
+            return 9
+
+        def settled(self, first: int, last: int) -> bool:
+            raise AssertionError(f"asked about {first}..{last}, below the horizon the projector already knew")
+
+        def forget_below(self, position: int) -> None:
+            pass
+
+    projector = Projector(gappy, read_models, CustomerTotals(), gap_policy=KnowsTheHorizon())  # type: ignore[arg-type]
+    projector.catch_up()
+    assert projector.position == head and gappy.reads == 1  # no wait and no second read per gap
+    assert projector.stats.skipped_gaps == [(3, 3), (5, 6), (9, 9)]
+
+
+def test_a_horizon_learnt_after_a_read_is_used_only_from_the_next_read(store: InMemoryEventStore,
+                                                                         read_models: Any) -> None:
+    head = seed_shop_history(store)
+    gappy = GappyStore(store)
+    gappy.hidden = {3}
+
+    class LearnsLate:
+        through = 0
+
+        def settled_through(self) -> int:
+            return self.through
+
+        def settled(self, first: int, last: int) -> bool:
+            self.through = 100  # settled now, but the page in hand was read before: it proves nothing about 3
+            return False
+
+        def forget_below(self, position: int) -> None:
+            pass
+
+    projector = Projector(gappy, read_models, OrderSummaries(), gap_policy=LearnsLate())  # type: ignore[arg-type]
+    projector.catch_up()
+    assert projector.position == 2 and projector.status().waiting_for == (3, 3)
+    projector.catch_up()
+    assert projector.position == head and projector.stats.skipped_gaps == [(3, 3)]
+    assert projector.status().waiting_for is None
+
+
 # ------------------------------------------------------------------------------------- concurrent appends
 
 

@@ -17,7 +17,7 @@ from course_lib.eventstore.memory import InMemoryEventStore
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.exercises import nb04
 from course_lib.messages import Envelope, Message
-from course_lib.projections import OrderSummaries, Projection, Projector, SQLiteReadModels, Tx, dump
+from course_lib.projections import OrderSummaries, Projection, Projector, SQLiteReadModels, Tx, WaitForGap, dump
 from course_lib.projections.crashdemo import KILLED_EXIT_CODE
 from course_lib.projections.shop import register_shop_queries
 from course_lib.projections.testing import seed_shop_history
@@ -117,6 +117,19 @@ def test_dashboard_buttons_drive_it_and_rejections_are_shown_not_raised(tmp_path
     board.submit_button.click()
     board.submit_button.click()  # the order is submitted: there is no current order any more
     assert "rejected: ValueError: no current order" in board.output.outputs[-1]["text"]
+
+
+def test_dashboard_shows_the_projectors_alarm(tmp_path: Path) -> None:
+    class Alarmed(WaitForGap):
+        alarm = "projection waits at position 3 for 31 s: pid 4242 is still open"
+
+    store = InMemoryEventStore()
+    read_models = SQLiteReadModels(tmp_path / "read.db")
+    projector = Projector(store, read_models, OrderSummaries(), gap_policy=Alarmed())
+    board = CqrsDashboard(register_shop_handlers(CommandBus(store)), register_shop_queries(QueryBus(), read_models),
+                          projector)
+    assert board.state().alarm == Alarmed.alarm
+    assert "projector alarm</b>: projection waits at position 3 for 31 s: pid 4242" in board.status_view.value
 
 
 # ------------------------------------------------------------------------------- a real kill mid-batch

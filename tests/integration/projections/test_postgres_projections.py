@@ -7,7 +7,7 @@ append takes a higher position and commits — exactly how PostgreSQL makes posi
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,30 +26,10 @@ from course_lib.projections import (
     WaitForGap,
     dump,
 )
-from course_lib.projections.testing import HeldAppend, crash_everywhere, seed_shop_history
+from course_lib.projections.testing import HeldAppend, crash_everywhere, run_in_threads, seed_shop_history
 from course_lib.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
-
-
-def _schema(unique_name: Callable[[str], str], prefix: str) -> str:
-    return unique_name(prefix).replace("-", "_")
-
-
-@pytest.fixture
-def pg_store(postgres_url: str, unique_name: Callable[[str], str]) -> Iterator[PostgresEventStore]:
-    store = PostgresEventStore(postgres_url, schema=_schema(unique_name, "events"))
-    yield store
-    store.drop_schema()
-    store.close()
-
-
-@pytest.fixture
-def pg_read_models(postgres_url: str, unique_name: Callable[[str], str]) -> Iterator[PostgresReadModels]:
-    read_models = PostgresReadModels(postgres_url, schema=_schema(unique_name, "rm"))
-    yield read_models
-    read_models.drop_schema()
-    read_models.close()
 
 
 @pytest.mark.parametrize("make", [OrderSummaries, CustomerTotals], ids=lambda c: c.name)
@@ -72,16 +52,13 @@ def test_the_same_crash_test_on_sqlite_files(tmp_path: Any) -> None:
     read_models.close()
 
 
-def _second_store(pg_store: PostgresEventStore) -> PostgresEventStore:
-    return PostgresEventStore(pg_store.url, schema=pg_store.schema)
-
-
 def test_an_event_committed_after_a_higher_position_is_not_lost(
-        postgres_url: str, pg_store: PostgresEventStore, pg_read_models: PostgresReadModels) -> None:
+        postgres_url: str, pg_store: PostgresEventStore, pg_read_models: PostgresReadModels,
+        another_writer: Callable[[], PostgresEventStore]) -> None:
     seed_shop_history(pg_store, orders=2)
     before = pg_store.last_position()
-    other = _second_store(pg_store)
-    policy = PostgresGapPolicy(postgres_url, min_wait=0.0, max_wait=1000)  # only the database can settle a gap
+    other = another_writer()
+    policy = PostgresGapPolicy(postgres_url, alarm_after=1000)  # only the database can settle a gap
     projector = Projector(pg_store, pg_read_models, OrderSummaries(), gap_policy=policy)
     held = HeldAppend(other, "slow")
     try:
@@ -99,13 +76,13 @@ def test_an_event_committed_after_a_higher_position_is_not_lost(
     assert {"slow", "fast"} <= orders
     assert projector.stats.skipped_gaps == []
     policy.close()
-    other.close()
 
 
 def test_without_gap_handling_the_late_commit_is_skipped_forever(
-        pg_store: PostgresEventStore, pg_read_models: PostgresReadModels) -> None:
+        pg_store: PostgresEventStore, pg_read_models: PostgresReadModels,
+        another_writer: Callable[[], PostgresEventStore]) -> None:
     """The control experiment: a projector that steps over gaps at once really loses the event."""
-    other = _second_store(pg_store)
+    other = another_writer()
     projector = Projector(pg_store, pg_read_models, OrderSummaries(), gap_policy=WaitForGap(grace=0))
     held = HeldAppend(other, "slow")
     try:
@@ -118,13 +95,13 @@ def test_without_gap_handling_the_late_commit_is_skipped_forever(
     orders = {row[0] for row in pg_read_models.query("SELECT order_id FROM order_summaries")}
     assert orders == {"fast"}  # "slow" committed at a lower position, after the checkpoint passed it
     assert pg_store.read_all(held.position, 1)[0].metadata.position == held.position
-    other.close()
 
 
 def test_a_rolled_back_append_leaves_a_permanent_gap_that_is_stepped_over(
-        postgres_url: str, pg_store: PostgresEventStore, pg_read_models: PostgresReadModels) -> None:
-    other = _second_store(pg_store)
-    policy = PostgresGapPolicy(postgres_url, min_wait=0.0, max_wait=1000)
+        postgres_url: str, pg_store: PostgresEventStore, pg_read_models: PostgresReadModels,
+        another_writer: Callable[[], PostgresEventStore]) -> None:
+    other = another_writer()
+    policy = PostgresGapPolicy(postgres_url, alarm_after=1000)
     projector = Projector(pg_store, pg_read_models, OrderSummaries(), gap_policy=policy)
     held = HeldAppend(other, "doomed", fail=True)
     try:
@@ -142,45 +119,34 @@ def test_a_rolled_back_append_leaves_a_permanent_gap_that_is_stepped_over(
     assert reference.rebuild(progress=False) == 1
     assert dump(pg_read_models, OrderSummaries()) == expected
     policy.close()
-    other.close()
 
 
 def test_concurrent_writers_while_the_worker_runs_lose_nothing(
-        postgres_url: str, pg_store: PostgresEventStore, pg_read_models: PostgresReadModels) -> None:
+        postgres_url: str, pg_store: PostgresEventStore, pg_read_models: PostgresReadModels,
+        another_writer: Callable[[], PostgresEventStore]) -> None:
     """Four writers on their own connections race while the worker follows the log: every event arrives.
 
     Uneven transaction lengths (a short ``pg_sleep`` inside some appends' transactions) make commits land out of
     position order, so the worker meets real gaps; a projector that stepped over them at once lost events in
     this setup (measured while writing the test), this one must not.
     """
-    policy = PostgresGapPolicy(postgres_url, min_wait=0.01, max_wait=1000)
+    policy = PostgresGapPolicy(postgres_url, alarm_after=1000)
     projector = Projector(pg_store, pg_read_models, OrderSummaries(), page_size=7, batch_size=3,
                           gap_policy=policy).start(poll_interval=0.005)
-    writers = [_second_store(pg_store) for _ in range(4)]
-    errors: list[BaseException] = []
+    writers = [another_writer() for _ in range(4)]
 
     def write(w: int) -> None:
-        try:
-            for i in range(25):
-                delay = 0.001 * ((i * 7 + w * 3) % 5)  # 0-4 ms spent inside the transaction, after the insert
-                writers[w].append(f"order-w{w}-{i}", [OrderCreated(order_id=f"w{w}-{i}", customer_id=f"c{w}")],
-                                  in_transaction=lambda conn, _envs, d=delay: conn.execute("SELECT pg_sleep(%s)", (d,)))
-        except BaseException as exc:
-            errors.append(exc)
+        for i in range(25):
+            delay = 0.001 * ((i * 7 + w * 3) % 5)  # 0-4 ms spent inside the transaction, after the insert
+            writers[w].append(f"order-w{w}-{i}", [OrderCreated(order_id=f"w{w}-{i}", customer_id=f"c{w}")],
+                              in_transaction=lambda conn, _envs, d=delay: conn.execute("SELECT pg_sleep(%s)", (d,)))
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert errors == []
+        run_in_threads(write, 4)
         projector.wait_for_position(pg_store.last_position(), timeout=30)
     finally:
         projector.stop()
         policy.close()
-        for writer in writers:
-            writer.close()
     count = pg_read_models.query("SELECT count(*) FROM order_summaries")[0][0]
     assert count == 100 and projector.stats.skipped_gaps == []
 
