@@ -35,7 +35,9 @@ from course_lib.eventstore.base import (
     check_expected_version,
     validate_expected_version,
 )
-from course_lib.eventstore.records import check_stream_id, decode_rows, encode, prepare, stored
+from course_lib.eventstore.decoding import RowDecoder
+from course_lib.eventstore.encoding import EncodedRow, encode_batch
+from course_lib.eventstore.records import check_stream_id, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 _COLUMNS = "stream_id, version, position, type, metadata, data"
@@ -72,6 +74,7 @@ class PostgresEventStore:
         self.url = url
         self.schema = schema
         self._registry = registry
+        self._decoder = RowDecoder(registry)
         self._clock = clock
         self._ids = ids
         self._lock = threading.RLock()
@@ -151,8 +154,7 @@ class PostgresEventStore:
         """
         check_stream_id(stream_id)
         expected = validate_expected_version(expected_version)
-        batch = prepare(stream_id, events, clock=self._clock, ids=self._ids)
-        rows = [encode(env) for env in batch]
+        batch, rows = encode_batch(stream_id, events, registry=self._registry, clock=self._clock, ids=self._ids)
         errors = self._psycopg.errors
         for _attempt in range(_ANY_RETRIES):
             with self._lock:
@@ -171,7 +173,7 @@ class PostgresEventStore:
         self,
         stream_id: str,
         batch: list[Envelope[Message]],
-        rows: list[tuple[uuid.UUID, str, str, str]],
+        rows: list[EncodedRow],
         expected: ExpectedVersion,
         in_transaction: InTransaction | None,
     ) -> AppendResult:
@@ -209,19 +211,20 @@ class PostgresEventStore:
             rows: list[Any] = self._conn.execute(self._q[name], params).fetchall()
             return rows
 
-    def _decode_rows(self, rows: list[Any]) -> list[Envelope[Message]]:
-        return decode_rows(self._registry, rows)
-
     def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
         """Events of one stream from ``from_version``, in version order."""
-        return self._decode_rows(self._query("read_stream", (stream_id, from_version, limit)))
+        return self._decoder.envelopes(self._query("read_stream", (stream_id, from_version, limit)))
+
+    def read_messages(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Message]:
+        """Only the messages of ``read_stream`` (what rehydrating an aggregate needs), validated the same way."""
+        return self._decoder.messages(self._query("read_stream", (stream_id, from_version, limit)))
 
     def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
         """One page of committed events in position order, from ``from_position`` (inclusive).
 
         Positions can have gaps and can become visible out of order (see the module docstring).
         """
-        return self._decode_rows(self._query("read_all", (from_position, limit)))
+        return self._decoder.envelopes(self._query("read_all", (from_position, limit)))
 
     def last_position(self) -> int:
         """The highest committed global position (0 when empty)."""
