@@ -17,7 +17,7 @@ import gc
 import json
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator, core_schema
@@ -32,13 +32,6 @@ Row = Sequence[Any]
 B = TypeVar("B", bound=BaseModel)
 _new = object.__new__
 _set = object.__setattr__
-_ENVELOPE_FIELDS = ("metadata", "message")
-
-
-class _TypeInfo(NamedTuple):
-    validate_json: Any
-    schema_version: int
-    envelope_type: type[Envelope[Message]]
 
 
 class RowDecoder:
@@ -62,8 +55,8 @@ class RowDecoder:
             return out
         registry = self.registry
         upcasted = registry.upcasted_types()
-        types: dict[str, _TypeInfo] = {}
-        validate_metadata = _STORED_METADATA.validate_json
+        types: dict[str, tuple[Any, int, type[Envelope[Message]]]] = {}
+        validate_metadata, new, put = _STORED_METADATA.validate_json, _new, _set
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -81,19 +74,19 @@ class RowDecoder:
                     upgraded = self._upcast(stream_id, version, position, type_name, values, data_text)
                     out.extend(upgraded if as_envelopes else [env.message for env in upgraded])
                     continue
-                info = types.get(type_name)
-                if info is None:
+                known = types.get(type_name)
+                if known is None:
                     cls = registry.resolve(type_name)
-                    info = types[type_name] = _TypeInfo(cls.__pydantic_validator__.validate_json, cls.schema_version,
-                                                        _envelope_type(cls))
-                if schema_version != info.schema_version:
+                    known = types[type_name] = (cls.__pydantic_validator__.validate_json, cls.schema_version,
+                                                _envelope_type(cls))
+                validate_data, current_version, envelope_type = known
+                if schema_version != current_version:
                     # Fields may happen to fit, but the meaning may not: an old version needs its upcaster.
                     raise StoredEventCorrupt(
-                        stream_id, version,
-                        f"{type_name} is stored as schema v{schema_version} but the class is "
-                        f"v{info.schema_version}: register an upcaster from v{schema_version}", position)
+                        stream_id, version, f"{type_name} is stored as schema v{schema_version} but the class is "
+                        f"v{current_version}: register an upcaster from v{schema_version}", position)
                 try:
-                    message = info.validate_json(data_text)
+                    message = validate_data(data_text)
                 except (ValidationError, TypeError) as exc:
                     raise StoredEventCorrupt(stream_id, version, _reason(f"{type_name} data", exc), position) from None
                 if not as_envelopes:
@@ -102,8 +95,18 @@ class RowDecoder:
                 values["type"], values["stream_id"] = type_name, stream_id
                 values["stream_version"], values["position"] = version, position
                 fields_set.update(ROW_FIELDS)
-                out.append(_assemble(info.envelope_type, {"metadata": _assemble(Metadata, values, fields_set),
-                                                          "message": message}, set(_ENVELOPE_FIELDS)))
+                # _assemble, twice, written out: this loop is the hot path of every read
+                metadata = new(Metadata)
+                put(metadata, "__dict__", values)
+                put(metadata, "__pydantic_fields_set__", fields_set)
+                put(metadata, "__pydantic_extra__", None)
+                put(metadata, "__pydantic_private__", None)
+                env = new(envelope_type)
+                put(env, "__dict__", {"metadata": metadata, "message": message})
+                put(env, "__pydantic_fields_set__", {"metadata", "message"})
+                put(env, "__pydantic_extra__", None)
+                put(env, "__pydantic_private__", None)
+                out.append(env)
         finally:
             if was_enabled:
                 gc.enable()

@@ -49,16 +49,17 @@ def encode_batch(
     rows: list[EncodedRow] = []
     seen: set[int] = set()
     classes: dict[str, type[Message]] = {}
+    wrapped: dict[type, bool] = {}  # per class of item: already an envelope? (isinstance on models is slow)
     for item in events:
-        if isinstance(item, Envelope):
-            env: Envelope[Message] = item
-        elif isinstance(item, Message):
-            env = envelope(item, clock=clock, ids=ids)
-        else:
-            raise TypeError(
-                f"append() takes Event objects or Envelopes, got {type(item).__name__}: "
-                "build the event from its class (OrderCreated(...)) first"
-            )
+        is_envelope = wrapped.get(type(item))
+        if is_envelope is None:
+            if not isinstance(item, Envelope | Message):
+                raise TypeError(
+                    f"append() takes Event objects or Envelopes, got {type(item).__name__}: "
+                    "build the event from its class (OrderCreated(...)) first"
+                )
+            is_envelope = wrapped[type(item)] = isinstance(item, Envelope)
+        env: Envelope[Message] = item if is_envelope else envelope(item, clock=clock, ids=ids)  # type: ignore[assignment,arg-type]
         meta = env.metadata
         if meta.stream_id is not None and meta.stream_id != stream_id:
             raise ValueError(

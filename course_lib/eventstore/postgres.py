@@ -10,8 +10,9 @@ How it keeps its promises:
   rows in position order, but a reader that remembers "I have seen up to 12" may later find 11 appearing. A
   projection that follows ``read_all`` must therefore handle gaps (wait a little for a missing position, or
   read only up to a position older than every in-flight transaction); see the projections lesson.
-- One transaction per append; rows go in with one ``INSERT … SELECT FROM unnest(...)`` statement; statements
-  are prepared on first use.
+- One transaction per append: one statement reads the stream's version and which ids are stored already, one
+  ``INSERT … SELECT FROM unnest(...)`` writes the rows. Reads are single statements in autocommit mode (no
+  BEGIN/COMMIT round trips). Statements are prepared on first use.
 """
 
 from __future__ import annotations
@@ -85,7 +86,11 @@ class PostgresEventStore:
         self._snapshots = sql.SQL("{}.snapshots").format(s)
         q = {
             "version": "SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s",
-            "find_ids": "SELECT message_id, position FROM {events} WHERE message_id = ANY(%s)",
+            # the stream's version and which of the append's ids are stored already, in one round trip
+            "heads": (
+                "SELECT (SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s), "
+                "array_agg(message_id), array_agg(position) FROM {events} WHERE message_id = ANY(%s)"
+            ),
             "insert": (
                 "INSERT INTO {events} (stream_id, version, message_id, type, metadata, data) "
                 "SELECT %s, v, m, t, me, d FROM unnest(%s::int[], %s::uuid[], %s::text[], %s::text[], %s::text[]) "
@@ -178,15 +183,13 @@ class PostgresEventStore:
         in_transaction: InTransaction | None,
     ) -> AppendResult:
         conn, q = self._conn, self._q
-        if rows:
-            ids = [row[0] for row in rows]
-            found: dict[uuid.UUID, int] = dict(conn.execute(q["find_ids"], (ids,)).fetchall())
-            if found:
-                if len(found) == len(rows):
-                    return AppendResult(stream_id, self._version(stream_id), found[rows[-1][0]])
-                batch = [env for env, row in zip(batch, rows, strict=True) if row[0] not in found]
-                rows = [row for row in rows if row[0] not in found]
-        version = self._version(stream_id)
+        version, found_ids, found_positions = conn.execute(q["heads"], (stream_id, [row[0] for row in rows])).fetchone()
+        if found_ids:
+            found: dict[uuid.UUID, int] = dict(zip(found_ids, found_positions, strict=True))
+            if len(found) == len(rows):
+                return AppendResult(stream_id, version, found[rows[-1][0]])
+            batch = [env for env, row in zip(batch, rows, strict=True) if row[0] not in found]
+            rows = [row for row in rows if row[0] not in found]
         check_expected_version(stream_id, expected, version)
         if not rows:
             last = conn.execute(q["last_in_stream"], (stream_id,)).fetchone()
@@ -202,12 +205,9 @@ class PostgresEventStore:
                                                                                             strict=True)])
         return AppendResult(stream_id, versions[-1], positions[versions[-1]])
 
-    def _version(self, stream_id: str) -> int:
-        row = self._conn.execute(self._q["version"], (stream_id,)).fetchone()
-        return int(row[0]) if row else 0
-
     def _query(self, name: str, params: tuple[Any, ...]) -> list[Any]:
-        with self._lock, self._conn.transaction():
+        """One statement in autocommit mode: it sees one snapshot on its own, without BEGIN/COMMIT round trips."""
+        with self._lock:
             rows: list[Any] = self._conn.execute(self._q[name], params).fetchall()
             return rows
 
