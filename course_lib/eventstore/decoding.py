@@ -6,9 +6,10 @@ columns (type, stream, version, position) are set last, so no text in a damaged 
 another stream or place. Anything that does not validate is ``StoredEventCorrupt`` naming the stream, the version
 and the global position. Old schema versions go through the registry's upcasters (the slower dict path).
 
-Speed: the two validated parts are put together without validating them a second time (``_assemble`` does what
-``BaseModel.model_construct`` does, minus its per-field loop), and the cyclic garbage collector is paused for a
-page: a page builds thousands of small objects that all stay reachable, so its passes would find nothing to free.
+Speed: the validated parts are put together without validating them a second time (the instances are built the
+way ``BaseModel.model_construct`` builds them, minus its per-field loop), and the cyclic garbage collector is
+paused for a page: a page builds thousands of small objects that all stay reachable, so its passes would find
+nothing to free.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import gc
 import json
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator, core_schema
@@ -29,7 +30,6 @@ from course_lib.messages import Envelope, MalformedMessage, Message, Metadata, R
 Row = Sequence[Any]
 """``(stream_id, version, position, type, metadata_text, data_text)``."""
 
-B = TypeVar("B", bound=BaseModel)
 _new = object.__new__
 _set = object.__setattr__
 
@@ -95,7 +95,7 @@ class RowDecoder:
                 values["type"], values["stream_id"] = type_name, stream_id
                 values["stream_version"], values["position"] = version, position
                 fields_set.update(ROW_FIELDS)
-                # _assemble, twice, written out: this loop is the hot path of every read
+                # built as model_construct builds instances, written out: this loop is the hot path of every read
                 metadata = new(Metadata)
                 put(metadata, "__dict__", values)
                 put(metadata, "__pydantic_fields_set__", fields_set)
@@ -150,20 +150,11 @@ def _stored_metadata_validator() -> SchemaValidator:
 
 
 def _check_assemblable(cls: type[BaseModel]) -> None:
-    """``_assemble`` is only right for plain models: no post-init hook, no private attributes, no extra fields."""
+    """Building instances from validated values is only right for plain models: no post-init hook, no private
+    attributes, no extra fields."""
     if (cls.__pydantic_post_init__ or cls.__private_attributes__ or cls.__pydantic_root_model__
             or cls.model_config.get("extra") == "allow"):
         raise RuntimeError(f"{cls.__name__} cannot be assembled from validated parts: update eventstore.decoding")
-
-
-def _assemble(cls: type[B], values: dict[str, Any], fields_set: set[str]) -> B:
-    """An instance of ``cls`` from values that were validated already — what pydantic-core itself does."""
-    instance: B = _new(cls)
-    _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", fields_set)
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
-    return instance
 
 
 @lru_cache(maxsize=512)
