@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -44,5 +46,19 @@ class SequentialIds:
 
 
 def random_ids() -> uuid.UUID:
-    """A random UUID4 (the default id factory)."""
-    return uuid.uuid4()
+    """A new id (the default id factory): a time-ordered UUID, see ``time_ordered_ids``."""
+    return time_ordered_ids()
+
+
+def time_ordered_ids() -> uuid.UUID:
+    """A UUID version 7 (RFC 9562): the Unix time in milliseconds, then 74 random bits.
+
+    Ids made later sort later, so a database index on them (the event store's unique message ids) grows at its
+    end instead of being rewritten at random places: a batch of appends touches a few index pages, not one per
+    event. The 74 random bits keep ids unguessable and unique across processes.
+    """
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")  # 80 bits; 12 + 62 are used
+    value = ((millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (rand >> 68) << 64
+             | 0b10 << 62 | rand & 0x3FFF_FFFF_FFFF_FFFF)
+    return uuid.UUID(int=value)

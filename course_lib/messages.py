@@ -53,12 +53,12 @@ T = TypeVar("T", bound=type[Message])
 class UnknownMessageType(CourseError):
     """A stored or received message names a type the registry does not know."""
 
-    def __init__(self, type_name: str, known: list[str]) -> None:
+    def __init__(self, type_name: str, known: list[str], *, before: str = "reading it") -> None:
         self.type_name = type_name
         shown = ", ".join(sorted(known)[:12]) + (" …" if len(known) > 12 else "")
         super().__init__(
             f"Unknown message type {type_name!r}: the registry knows [{shown}]. "
-            f"Register the class with @registry.register (or registry.add(YourEvent)) before reading it."
+            f"Register the class with @registry.register (or registry.add(YourEvent)) before {before}."
         )
 
 

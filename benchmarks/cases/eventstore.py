@@ -164,22 +164,41 @@ def _sizes(quick: bool) -> dict[str, int]:
     return {"one": 150 if quick else 1_000, "batches": 10 if quick else 60, "read": 5_000 if quick else 30_000}
 
 
+def course_appends(store: Any, n: int, batch: int) -> Measurement:
+    """Time ``n`` appends of ``batch`` events to one stream, each with its expected version.
+
+    Every library gets ready-made events (ids and timestamps assigned), made before the timing starts.
+    """
+    events = [[envelope(_item("o1", i * batch + j)) for j in range(batch)] for i in range(n)]
+
+    def work() -> int:
+        version = 0
+        for chunk in events:
+            version = store.append("order-o1", chunk, version).stream_version
+        return n * batch
+
+    return timed(work)
+
+
+def raw_appends(insert: Callable[[str, int, list[dict[str, Any]]], None], n: int, batch: int) -> Measurement:
+    """Time the same appends as plain inserts: ``insert(stream_id, first_version, payloads)``, one per batch."""
+    payloads = [[_item("o1", i * batch + j).model_dump() for j in range(batch)] for i in range(n)]
+
+    def work() -> int:
+        for i, chunk in enumerate(payloads):
+            insert("order-o1", 1 + i * batch, chunk)
+        return n * batch
+
+    return timed(work)
+
+
 def _append(label: str, batch: int) -> Callable[[bool], Measurement]:
     def run(quick: bool) -> Measurement:
         n = _sizes(quick)["one"] if batch == 1 else _sizes(quick)["batches"]
         path = _fresh(f"append-{label}")
         if label == "course_lib":
             store = _course_store(path)
-            # every library gets ready-made events (ids and timestamps assigned), like eventsourcing's below
-            events = [[envelope(_item("o1", i * batch + j)) for j in range(batch)] for i in range(n)]
-
-            def work() -> int:
-                version = 0
-                for chunk in events:
-                    version = store.append("order-o1", chunk, version).stream_version
-                return n * batch
-
-            measurement = timed(work)
+            measurement = course_appends(store, n, batch)
             store.close()
         elif label == "eventsourcing":
             app = _es_app(path, snapshots=False)
@@ -195,14 +214,8 @@ def _append(label: str, batch: int) -> Callable[[bool], Measurement]:
             app.close()
         else:
             conn = _raw_connect(path)
-            payloads = [[_item("o1", i * batch + j).model_dump() for j in range(batch)] for i in range(n)]
-
-            def work() -> int:
-                for i, chunk in enumerate(payloads):
-                    _raw_insert(conn, "order-o1", 1 + i * batch, chunk)
-                return n * batch
-
-            measurement = timed(work)
+            measurement = raw_appends(lambda stream_id, first, chunk: _raw_insert(conn, stream_id, first, chunk),
+                                      n, batch)
             conn.close()
         shutil.rmtree(path.parent, ignore_errors=True)
         return measurement
@@ -212,25 +225,56 @@ def _append(label: str, batch: int) -> Callable[[bool], Measurement]:
 
 # --- reads and loads (databases built once per process, outside the timing) -------------------------------------
 
+READ_STREAMS = 50
+
+
+def fill_course_store(store: Any, n: int) -> None:
+    """The read fixture through course_lib: ``n`` events in 50 streams."""
+    for s in range(READ_STREAMS):
+        store.append(f"order-{s}", [_item(str(s), i) for i in range(n // READ_STREAMS)])
+
+
+def fill_raw_table(insert: Callable[[str, int, list[dict[str, Any]]], None], n: int) -> None:
+    """The same fixture as plain rows: ``insert(stream_id, first_version, payloads)``."""
+    for s in range(READ_STREAMS):
+        insert(f"order-{s}", 1, [_item(str(s), i).model_dump() for i in range(n // READ_STREAMS)])
+
+
 @cache
 def _read_fixture(label: str, n: int) -> Path:
     path = _fresh(f"read-{label}")
-    streams = 50
     if label == "course_lib":
         with _course_store(path) as store:
-            for s in range(streams):
-                store.append(f"order-{s}", [_item(str(s), i) for i in range(n // streams)])
+            fill_course_store(store, n)
     elif label == "eventsourcing":
         app = _es_app(path, snapshots=False)
-        for _ in range(streams):
-            app.events.put(_es_item_events(uuid.uuid4(), 1, n // streams))
+        for _ in range(READ_STREAMS):
+            app.events.put(_es_item_events(uuid.uuid4(), 1, n // READ_STREAMS))
         app.close()
     else:
         conn = _raw_connect(path)
-        for s in range(streams):
-            _raw_insert(conn, f"order-{s}", 1, [_item(str(s), i).model_dump() for i in range(n // streams)])
+        fill_raw_table(lambda stream_id, first, payloads: _raw_insert(conn, stream_id, first, payloads), n)
         conn.close()
     return path
+
+
+def course_read_all(store: Any) -> int:
+    """Every event of a course_lib store, in pages of 1,000: the work ``read_all`` times."""
+    count, position = 0, 1
+    while page := store.read_all(position, 1000):
+        count += len(page)
+        position = (page[-1].metadata.position or 0) + 1
+    return count
+
+
+def raw_read_all(conn: Any, mark: str = "?") -> int:
+    """The floor of ``read_all`` on a DB-API connection (``mark``: its parameter placeholder)."""
+    count, position = 0, 1
+    while rows := conn.execute("SELECT position, stream_id, version, type, data FROM events "
+                               f"WHERE position >= {mark} ORDER BY position LIMIT 1000", (position,)).fetchall():
+        count += len([json.loads(row[4]) for row in rows])
+        position = rows[-1][0] + 1
+    return count
 
 
 def _read_all(label: str) -> Callable[[bool], Measurement]:
@@ -239,15 +283,7 @@ def _read_all(label: str) -> Callable[[bool], Measurement]:
         path = _read_fixture(label, n)
         if label == "course_lib":
             store = _course_store(path)
-
-            def work() -> int:
-                count, position = 0, 1
-                while page := store.read_all(position, 1000):
-                    count += len(page)
-                    position = (page[-1].metadata.position or 0) + 1
-                return count
-
-            measurement = timed(work)
+            measurement = timed(lambda: course_read_all(store))
             store.close()
         elif label == "eventsourcing":
             app = _es_app(path, snapshots=False)
@@ -263,16 +299,7 @@ def _read_all(label: str) -> Callable[[bool], Measurement]:
             app.close()
         else:
             conn = _raw_connect(path)
-
-            def work() -> int:
-                count, position = 0, 1
-                while rows := conn.execute("SELECT position, stream_id, version, type, data FROM events "
-                                           "WHERE position >= ? ORDER BY position LIMIT 1000", (position,)).fetchall():
-                    count += len([json.loads(row[4]) for row in rows])
-                    position = rows[-1][0] + 1
-                return count
-
-            measurement = timed(work)
+            measurement = timed(lambda: raw_read_all(conn))
             conn.close()
         if measurement.items != n:
             raise RuntimeError(f"{label} read {measurement.items} events, expected {n}")
@@ -283,6 +310,53 @@ def _read_all(label: str) -> Callable[[bool], Measurement]:
 
 LOAD_EVENTS = 1_000
 LOADS = {True: 20, False: 60}  # loads per run: (quick) → count
+SNAPSHOT_LOADS = {True: 200, False: 600}  # a load from a snapshot takes ~0.1 ms: more of them, for a stable timing
+
+
+def loads_per_run(quick: bool, snapshot: bool) -> int:
+    """How many loads one run of a load group times."""
+    return (SNAPSHOT_LOADS if snapshot else LOADS)[quick]
+
+
+def save_big_order(store: Any) -> None:
+    """The load fixture through course_lib: order "big" with 1,000 events and a snapshot at its last version."""
+    repo = Repository(store, Order)
+    order = Order.create("big", "c1")
+    for i in range(LOAD_EVENTS - 1):
+        order.add_item(f"sku-{i % 40}", 1, 100)
+    repo.save(order)
+    repo.save_snapshot(order)
+
+
+def big_order_rows() -> tuple[list[dict[str, Any]], str]:
+    """The same order as plain payloads, and its folded state as snapshot JSON."""
+    payloads = [OrderCreated(order_id="big", customer_id="c1").model_dump()]
+    payloads += [_item("big", i).model_dump() for i in range(LOAD_EVENTS - 1)]
+    return payloads, json.dumps(_raw_fold({"items": {}}, [(json.dumps(p),) for p in payloads]))
+
+
+def course_loads(store: Any, loads: int, snapshot: bool) -> int:
+    """Rebuild order "big" ``loads`` times through the repository: the work the load groups time."""
+    repo = Repository(store, Order)
+    for _ in range(loads):
+        order = repo.load("big", use_snapshot=snapshot)
+        assert order.version == LOAD_EVENTS
+    return loads
+
+
+def raw_loads(conn: Any, loads: int, snapshot: bool, mark: str = "?") -> int:
+    """The floor of the loads on a DB-API connection: read the rows (after the snapshot) and fold dicts."""
+    for _ in range(loads):
+        state, after = {"items": {}}, 0
+        if snapshot:
+            version, text = conn.execute(f"SELECT version, state FROM snapshots WHERE stream_id = {mark}",
+                                         ("order-big",)).fetchone()
+            state, after = json.loads(text), version
+        rows = conn.execute(f"SELECT data FROM events WHERE stream_id = {mark} AND version > {mark} "
+                            "ORDER BY version", ("order-big", after)).fetchall()
+        _raw_fold(state, rows)
+        assert sum(state["items"].values()) == LOAD_EVENTS - 1
+    return loads
 
 
 @cache
@@ -290,12 +364,7 @@ def _load_fixture(label: str) -> tuple[Path, Any]:
     path = _fresh(f"load-{label}")
     if label == "course_lib":
         with _course_store(path) as store:
-            repo = Repository(store, Order)
-            order = Order.create("big", "c1")
-            for i in range(LOAD_EVENTS - 1):
-                order.add_item(f"sku-{i % 40}", 1, 100)
-            repo.save(order)
-            repo.save_snapshot(order)
+            save_big_order(store)
         return path, "big"
     if label == "eventsourcing":
         order_cls, _ = _ES()
@@ -308,11 +377,9 @@ def _load_fixture(label: str) -> tuple[Path, Any]:
         app.close()
         return path, order.id
     conn = _raw_connect(path)
-    payloads = [OrderCreated(order_id="big", customer_id="c1").model_dump()]
-    payloads += [_item("big", i).model_dump() for i in range(LOAD_EVENTS - 1)]
+    payloads, state = big_order_rows()
     _raw_insert(conn, "order-big", 1, payloads)
-    conn.execute("INSERT INTO snapshots VALUES (?, ?, ?)", ("order-big", LOAD_EVENTS, json.dumps(_raw_fold(
-        {"items": {}}, [(json.dumps(p),) for p in payloads]))))
+    conn.execute("INSERT INTO snapshots VALUES (?, ?, ?)", ("order-big", LOAD_EVENTS, state))
     conn.close()
     return path, "big"
 
@@ -328,19 +395,11 @@ def _raw_fold(state: dict[str, Any], rows: list[tuple[str]]) -> dict[str, Any]:
 
 def _load(label: str, snapshot: bool) -> Callable[[bool], Measurement]:
     def run(quick: bool) -> Measurement:
-        loads = LOADS[quick]
+        loads = loads_per_run(quick, snapshot)
         path, aggregate_id = _load_fixture(label)
         if label == "course_lib":
             store = _course_store(path)
-            repo = Repository(store, Order)
-
-            def work() -> int:
-                for _ in range(loads):
-                    order = repo.load(aggregate_id, use_snapshot=snapshot)
-                    assert order.version == LOAD_EVENTS
-                return loads
-
-            measurement = timed(work)
+            measurement = timed(lambda: course_loads(store, loads, snapshot))
             store.close()
         elif label == "eventsourcing":
             app = _es_app(path, snapshots=snapshot)
@@ -355,21 +414,7 @@ def _load(label: str, snapshot: bool) -> Callable[[bool], Measurement]:
             app.close()
         else:
             conn = _raw_connect(path)
-
-            def work() -> int:
-                for _ in range(loads):
-                    state, after = {"items": {}}, 0
-                    if snapshot:
-                        version, text = conn.execute("SELECT version, state FROM snapshots WHERE stream_id = ?",
-                                                     ("order-big",)).fetchone()
-                        state, after = json.loads(text), version
-                    rows = conn.execute("SELECT data FROM events WHERE stream_id = ? AND version > ? ORDER BY version",
-                                        ("order-big", after)).fetchall()
-                    _raw_fold(state, rows)
-                    assert sum(state["items"].values()) == LOAD_EVENTS - 1
-                return loads
-
-            measurement = timed(work)
+            measurement = timed(lambda: raw_loads(conn, loads, snapshot))
             conn.close()
         return measurement
 

@@ -41,12 +41,39 @@ class ConcurrencyError(CourseError):
 
 
 class StoredEventCorrupt(CourseError):
-    """A stored event cannot be read back (bad JSON or failing validation)."""
+    """A stored event cannot be read back (bad JSON or failing validation). Names where it sits in the log."""
 
-    def __init__(self, stream_id: str, version: int, reason: str) -> None:
+    def __init__(self, stream_id: str, version: int, reason: str, position: int | None = None) -> None:
         self.stream_id = stream_id
         self.version = version
-        super().__init__(f"Event {stream_id!r} version {version} is corrupt: {reason}")
+        self.position = position
+        where = "" if position is None else f" (global position {position})"
+        super().__init__(f"Event {stream_id!r} version {version}{where} is corrupt: {reason}")
+
+
+class EventNotStorable(CourseError, ValueError):
+    """An append was refused because an event would not read back exactly as it was written.
+
+    Nothing of the append is stored. Names the stream, the event type and, where one is to blame, the field.
+    """
+
+    def __init__(self, stream_id: str, type_name: str, field: str | None, reason: str, fix: str) -> None:
+        self.stream_id = stream_id
+        self.type_name = type_name
+        self.field = field
+        self.reason = reason
+        where = f"field {field!r}: " if field else ""
+        super().__init__(f"Cannot append {type_name} to stream {stream_id!r}: {where}{reason}.\n  How to fix: {fix}")
+
+
+class CannotOpenStore(CourseError):
+    """The store's location cannot be opened (a directory, a missing or read-only folder …). Says what to do."""
+
+    def __init__(self, location: str, reason: str, fix: str) -> None:
+        self.location = location
+        self.reason = reason
+        self.fix = fix
+        super().__init__(f"Cannot open the event store at {location!r}: {reason}.\n  How to fix: {fix}")
 
 
 def validate_expected_version(value: object) -> ExpectedVersion:

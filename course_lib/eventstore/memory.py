@@ -1,7 +1,8 @@
 """The in-memory event store: for unit tests and for explaining ideas. Lost when the process ends.
 
 Same contract as the SQL stores (optimistic concurrency, idempotent ids, gap-free global positions), guarded by
-one lock so threads can share it.
+one lock so threads can share it. Appends are checked exactly as the SQL stores check them (``encoding``), so an
+event this store accepts is one that SQLite and PostgreSQL would store and read back too.
 """
 
 from __future__ import annotations
@@ -21,14 +22,18 @@ from course_lib.eventstore.base import (
     check_expected_version,
     validate_expected_version,
 )
-from course_lib.eventstore.records import check_stream_id, prepare, stored
-from course_lib.messages import Envelope, Message
+from course_lib.eventstore.encoding import encode_batch
+from course_lib.eventstore.records import check_stream_id, stored
+from course_lib.messages import Envelope, Message, Registry, registry
 
 
 class InMemoryEventStore:
     """An event store in a Python list. ``in_transaction`` gets ``None`` as its connection."""
 
-    def __init__(self, *, clock: Clock = system_clock, ids: IdFactory = random_ids) -> None:
+    def __init__(
+        self, *, registry: Registry = registry, clock: Clock = system_clock, ids: IdFactory = random_ids
+    ) -> None:
+        self._registry = registry
         self._clock = clock
         self._ids = ids
         self._lock = threading.RLock()
@@ -48,7 +53,7 @@ class InMemoryEventStore:
         """Append atomically; ``ConcurrencyError`` on a stale expected version; stored ids are skipped."""
         check_stream_id(stream_id)
         expected = validate_expected_version(expected_version)
-        batch = prepare(stream_id, events, clock=self._clock, ids=self._ids)
+        batch, _ = encode_batch(stream_id, events, registry=self._registry, clock=self._clock, ids=self._ids)
         with self._lock:
             stream = self._streams.get(stream_id, [])
             fresh = [env for env in batch if env.message_id not in self._by_id]
@@ -71,6 +76,10 @@ class InMemoryEventStore:
         with self._lock:
             events = self._streams.get(stream_id, [])[max(from_version, 1) - 1:]
         return events[:limit] if limit is not None else list(events)
+
+    def read_messages(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Message]:
+        """Only the messages of ``read_stream`` (what rehydrating an aggregate needs)."""
+        return [env.message for env in self.read_stream(stream_id, from_version, limit)]
 
     def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
         """One page of all events in global order, from ``from_position`` (inclusive)."""

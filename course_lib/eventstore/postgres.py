@@ -14,8 +14,9 @@ How it keeps its promises:
   shared advisory lock keyed ``(writer_lock_class(schema), floor)``, where ``floor`` is the position sequence's
   last value, so every position it takes lies above ``floor``. A projector reads these locks in ``pg_locks`` to
   tell a gap that may still fill from one that never will (``course_lib/projections/gaps.py``).
-- One transaction per append; rows go in with one ``INSERT … SELECT FROM unnest(...)`` statement; statements
-  are prepared on first use.
+- One transaction per append: one statement reads the stream's version and which ids are stored already, one
+  ``INSERT … SELECT FROM unnest(...)`` writes the rows. Reads are single statements in autocommit mode (no
+  BEGIN/COMMIT round trips). Statements are prepared on first use.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from course_lib.eventstore.base import (
     check_expected_version,
     validate_expected_version,
 )
-from course_lib.eventstore.records import check_stream_id, decode_rows, encode, prepare, stored
+from course_lib.eventstore.decoding import RowDecoder
+from course_lib.eventstore.encoding import EncodedRow, encode_batch
+from course_lib.eventstore.records import check_stream_id, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 _COLUMNS = "stream_id, version, position, type, metadata, data"
@@ -87,6 +90,7 @@ class PostgresEventStore:
         self.url = url
         self.schema = schema
         self._registry = registry
+        self._decoder = RowDecoder(registry)
         self._clock = clock
         self._ids = ids
         self._lock = threading.RLock()
@@ -97,7 +101,11 @@ class PostgresEventStore:
         self._snapshots = sql.SQL("{}.snapshots").format(s)
         q = {
             "version": "SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s",
-            "find_ids": "SELECT message_id, position FROM {events} WHERE message_id = ANY(%s)",
+            # the stream's version and which of the append's ids are stored already, in one round trip
+            "heads": (
+                "SELECT (SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s), "
+                "array_agg(message_id), array_agg(position) FROM {events} WHERE message_id = ANY(%s)"
+            ),
             "insert": (
                 "INSERT INTO {events} (stream_id, version, message_id, type, metadata, data) "
                 "SELECT %s, v, m, t, me, d FROM unnest(%s::int[], %s::uuid[], %s::text[], %s::text[], %s::text[]) "
@@ -174,8 +182,7 @@ class PostgresEventStore:
         """
         check_stream_id(stream_id)
         expected = validate_expected_version(expected_version)
-        batch = prepare(stream_id, events, clock=self._clock, ids=self._ids)
-        rows = [encode(env) for env in batch]
+        batch, rows = encode_batch(stream_id, events, registry=self._registry, clock=self._clock, ids=self._ids)
         errors = self._psycopg.errors
         for _attempt in range(_ANY_RETRIES):
             with self._lock:
@@ -194,20 +201,18 @@ class PostgresEventStore:
         self,
         stream_id: str,
         batch: list[Envelope[Message]],
-        rows: list[tuple[uuid.UUID, str, str, str]],
+        rows: list[EncodedRow],
         expected: ExpectedVersion,
         in_transaction: InTransaction | None,
     ) -> AppendResult:
         conn, q = self._conn, self._q
-        if rows:
-            ids = [row[0] for row in rows]
-            found: dict[uuid.UUID, int] = dict(conn.execute(q["find_ids"], (ids,)).fetchall())
-            if found:
-                if len(found) == len(rows):
-                    return AppendResult(stream_id, self._version(stream_id), found[rows[-1][0]])
-                batch = [env for env, row in zip(batch, rows, strict=True) if row[0] not in found]
-                rows = [row for row in rows if row[0] not in found]
-        version = self._version(stream_id)
+        version, found_ids, found_positions = conn.execute(q["heads"], (stream_id, [row[0] for row in rows])).fetchone()
+        if found_ids:
+            found: dict[uuid.UUID, int] = dict(zip(found_ids, found_positions, strict=True))
+            if len(found) == len(rows):
+                return AppendResult(stream_id, version, found[rows[-1][0]])
+            batch = [env for env, row in zip(batch, rows, strict=True) if row[0] not in found]
+            rows = [row for row in rows if row[0] not in found]
         check_expected_version(stream_id, expected, version)
         if not rows:
             last = conn.execute(q["last_in_stream"], (stream_id,)).fetchone()
@@ -224,28 +229,26 @@ class PostgresEventStore:
                                                                                             strict=True)])
         return AppendResult(stream_id, versions[-1], positions[versions[-1]])
 
-    def _version(self, stream_id: str) -> int:
-        row = self._conn.execute(self._q["version"], (stream_id,)).fetchone()
-        return int(row[0]) if row else 0
-
     def _query(self, name: str, params: tuple[Any, ...]) -> list[Any]:
-        with self._lock, self._conn.transaction():
+        """One statement in autocommit mode: it sees one snapshot on its own, without BEGIN/COMMIT round trips."""
+        with self._lock:
             rows: list[Any] = self._conn.execute(self._q[name], params).fetchall()
             return rows
 
-    def _decode_rows(self, rows: list[Any]) -> list[Envelope[Message]]:
-        return decode_rows(self._registry, rows)
-
     def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
         """Events of one stream from ``from_version``, in version order."""
-        return self._decode_rows(self._query("read_stream", (stream_id, from_version, limit)))
+        return self._decoder.envelopes(self._query("read_stream", (stream_id, from_version, limit)))
+
+    def read_messages(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Message]:
+        """Only the messages of ``read_stream`` (what rehydrating an aggregate needs), validated the same way."""
+        return self._decoder.messages(self._query("read_stream", (stream_id, from_version, limit)))
 
     def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
         """One page of committed events in position order, from ``from_position`` (inclusive).
 
         Positions can have gaps and can become visible out of order (see the module docstring).
         """
-        return self._decode_rows(self._query("read_all", (from_position, limit)))
+        return self._decoder.envelopes(self._query("read_all", (from_position, limit)))
 
     def last_position(self) -> int:
         """The highest committed global position (0 when empty)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from course_lib.clock import Clock, IdFactory, random_ids, system_clock
 from course_lib.eventstore.base import (
     ANY,
     AppendResult,
+    CannotOpenStore,
     ConcurrencyError,
     ExpectedVersion,
     InTransaction,
@@ -34,7 +34,9 @@ from course_lib.eventstore.base import (
     check_expected_version,
     validate_expected_version,
 )
-from course_lib.eventstore.records import check_stream_id, decode_rows, encode, prepare, stored
+from course_lib.eventstore.decoding import RowDecoder
+from course_lib.eventstore.encoding import EncodedRow, encode_batch
+from course_lib.eventstore.records import check_stream_id, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -82,14 +84,22 @@ class SQLiteEventStore:
             raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
         self.path = str(path)
         self._registry = registry
+        self._decoder = RowDecoder(registry)
         self._clock = clock
         self._ids = ids
         self._lock = threading.RLock()
-        # autocommit mode: we issue BEGIN IMMEDIATE / COMMIT ourselves
-        self._conn = sqlitedb.connect(self.path, timeout=busy_timeout, cached_statements=64)
-        self.journal_mode = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).upper()
-        self._conn.execute(f"PRAGMA synchronous={synchronous}")
-        self.synchronous = synchronous
+        self._conn = _open(self.path, busy_timeout)
+        try:
+            # autocommit mode: we issue BEGIN IMMEDIATE / COMMIT ourselves
+            self.journal_mode = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).upper()
+            self._conn.execute(f"PRAGMA synchronous={synchronous}")
+            self.synchronous = synchronous
+            self._create_schema()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise _cannot_open(self.path, exc) from None
+
+    def _create_schema(self) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")  # several processes may create the file at once
             try:
@@ -122,8 +132,8 @@ class SQLiteEventStore:
         """
         check_stream_id(stream_id)
         expected = validate_expected_version(expected_version)
-        batch = prepare(stream_id, events, clock=self._clock, ids=self._ids)
-        rows = [encode(env) for env in batch]  # serialize before taking the write lock
+        # checked and serialised before taking the write lock
+        batch, rows = encode_batch(stream_id, events, registry=self._registry, clock=self._clock, ids=self._ids)
         conn = self._conn
         with self._lock:
             conn.execute("BEGIN IMMEDIATE")
@@ -139,7 +149,7 @@ class SQLiteEventStore:
         self,
         stream_id: str,
         batch: list[Envelope[Message]],
-        rows: list[tuple[uuid.UUID, str, str, str]],
+        rows: list[EncodedRow],
         expected: ExpectedVersion,
         in_transaction: InTransaction | None,
         *,
@@ -181,7 +191,7 @@ class SQLiteEventStore:
         self,
         stream_id: str,
         batch: list[Envelope[Message]],
-        rows: list[tuple[uuid.UUID, str, str, str]],
+        rows: list[EncodedRow],
         expected: ExpectedVersion,
         in_transaction: InTransaction | None,
     ) -> AppendResult:
@@ -200,17 +210,20 @@ class SQLiteEventStore:
         row = self._conn.execute("SELECT max(version) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()
         return int(row[0] or 0)
 
-    def _decode_rows(self, rows: list[Any]) -> list[Envelope[Message]]:
-        return decode_rows(self._registry, rows)
-
-    def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
-        """Events of one stream from ``from_version``, in version order."""
+    def _stream_rows(self, stream_id: str, from_version: int, limit: int | None) -> list[Any]:
         with self._lock:
-            rows = self._conn.execute(
+            return self._conn.execute(
                 f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?",
                 (stream_id, from_version, -1 if limit is None else limit),
             ).fetchall()
-        return self._decode_rows(rows)
+
+    def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
+        """Events of one stream from ``from_version``, in version order."""
+        return self._decoder.envelopes(self._stream_rows(stream_id, from_version, limit))
+
+    def read_messages(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Message]:
+        """Only the messages of ``read_stream`` (what rehydrating an aggregate needs), validated the same way."""
+        return self._decoder.messages(self._stream_rows(stream_id, from_version, limit))
 
     def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
         """One page of all events in global order, from ``from_position`` (inclusive)."""
@@ -219,7 +232,7 @@ class SQLiteEventStore:
                 f"SELECT {_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?",
                 (from_position, limit),
             ).fetchall()
-        return self._decode_rows(rows)
+        return self._decoder.envelopes(rows)
 
     def last_position(self) -> int:
         """The highest global position (0 when empty)."""
@@ -270,3 +283,25 @@ class SQLiteEventStore:
 
     def __repr__(self) -> str:
         return f"SQLiteEventStore({self.path!r}, journal_mode={self.journal_mode}, synchronous={self.synchronous})"
+
+
+def _open(path: str, busy_timeout: float) -> sqlite3.Connection:
+    """A connection to the store's file, or ``CannotOpenStore`` naming the path and what to do."""
+    if path != ":memory:" and not path.startswith("file:") and Path(path).is_dir():
+        raise CannotOpenStore(path, "it is a directory",
+                              f"name a database file inside it, e.g. sqlite:///{Path(path) / 'events.db'}")
+    try:
+        return sqlitedb.connect(path, timeout=busy_timeout, cached_statements=64)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        raise _cannot_open(path, exc) from None
+
+
+def _cannot_open(path: str, exc: Exception) -> CannotOpenStore:
+    reason = str(exc) or type(exc).__name__
+    if "not a database" in reason:
+        fix = "that file is not an SQLite database: point the URL at an event store file, or at a new path"
+    else:
+        fix = ("check that the folder exists (or can be created) and is writable, or choose another path, "
+               "e.g. sqlite:///events.db")
+    return CannotOpenStore(path, reason, fix)
+

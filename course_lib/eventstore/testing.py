@@ -8,6 +8,7 @@ on it. Needs pytest (a dev dependency).
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
 from collections.abc import Callable
@@ -26,11 +27,12 @@ from course_lib.eventstore.base import (
     ANY,
     NO_STREAM,
     ConcurrencyError,
+    EventNotStorable,
     EventStore,
     Snapshot,
     StoredEventCorrupt,
 )
-from course_lib.messages import Envelope, Message, UnknownMessageType, envelope
+from course_lib.messages import Envelope, Event, Message, UnknownMessageType, envelope, registry
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "OrderCreated": {"order_id": "o1", "customer_id": "c1"},
@@ -54,6 +56,30 @@ SAMPLES: dict[str, dict[str, Any]] = {
 def item(order: str = "o1", sku: str = "mug", quantity: int = 1) -> OrderItemAdded:
     """A small event for tests."""
     return OrderItemAdded(order_id=order, sku=sku, quantity=quantity, unit_price_cents=100)
+
+
+@registry.register
+class ReadingTaken(Event):
+    """A registered probe event with the values JSON cannot always carry: floats, and a field of any type."""
+
+    sensor: str
+    value: float
+    history: tuple[float, ...] = ()
+    note: Any = None
+
+
+class ParcelTeleported(Event):
+    """A probe event that is deliberately never registered."""
+
+    order_id: str
+
+
+def every_read(store: Any, stream_id: str) -> list[Callable[[], object]]:
+    """Each way a backend reads a stream back, so that damage is refused the same way by all of them."""
+    reads: list[Callable[[], object]] = [lambda: store.read_stream(stream_id), lambda: store.read_all()]
+    if hasattr(store, "read_messages"):
+        reads.append(lambda: store.read_messages(stream_id))
+    return reads
 
 
 class EventStoreContract:
@@ -230,6 +256,61 @@ class EventStoreContract:
             assert position > 3  # an identity column leaves a gap where the rolled-back rows were
         assert [e.metadata.position for e in store.read_all()] == [1, 2, 3, position]
 
+    # --- what an append refuses: exactly the same inputs on every backend, and nothing of the batch is stored ---
+
+    def test_an_unregistered_event_type_is_refused_at_append(self, store: EventStore) -> None:
+        store.append("order-1", [item()])
+        with pytest.raises(UnknownMessageType) as info:
+            store.append("order-1", [item(sku="tea"), ParcelTeleported(order_id="1")])
+        text = str(info.value)
+        assert "'ParcelTeleported'" in text and "registry.register" in text and "'order-1'" in text
+        assert store.stream_version("order-1") == 1 and store.last_position() == 1
+        assert [e.message for e in store.read_stream("order-1")] == [item()]  # the stream still reads
+
+    @pytest.mark.parametrize(("field", "reading"), [
+        ("value", {"value": math.nan}),
+        ("value", {"value": math.inf}),
+        ("value", {"value": -math.inf}),
+        ("history.1", {"value": 1.0, "history": (0.5, math.nan)}),
+        ("note.level", {"value": 1.0, "note": {"level": -math.inf}}),
+    ])
+    def test_non_finite_numbers_are_refused_naming_type_field_and_stream(
+        self, store: EventStore, field: str, reading: dict[str, Any]
+    ) -> None:
+        good = ReadingTaken(sensor="s1", value=20.5)
+        with pytest.raises(EventNotStorable) as info:
+            store.append("meter-1", [good, ReadingTaken(sensor="s1", **reading)])
+        assert (info.value.stream_id, info.value.type_name, info.value.field) == ("meter-1", "ReadingTaken", field)
+        assert "finite" in str(info.value) and f"'{field}'" in str(info.value) and "'meter-1'" in str(info.value)
+        assert store.last_position() == 0 and store.read_stream("meter-1") == []
+
+    def test_finite_floats_of_every_size_are_stored_and_read_back_exactly(self, store: EventStore) -> None:
+        readings = [ReadingTaken(sensor="s1", value=v, history=(0.1, -0.0, 5e-324), note={"scale": 1e-300})
+                    for v in (1.7976931348623157e308, -2.5, 0.0)]
+        store.append("meter-1", readings)
+        assert [e.message for e in store.read_stream("meter-1")] == readings
+
+    def test_a_value_json_cannot_hold_is_refused_naming_the_field(self, store: EventStore) -> None:
+        with pytest.raises(EventNotStorable) as info:
+            store.append("meter-1", [ReadingTaken(sensor="s1", value=1.0, note={"probe": object()})])
+        assert (info.value.type_name, info.value.field) == ("ReadingTaken", "note")
+        assert "'meter-1'" in str(info.value) and "JSON" in str(info.value)
+        assert store.last_position() == 0
+
+    @pytest.mark.parametrize(("forged", "type_name", "field", "said"), [
+        ({"type": "OrderCreated"}, "OrderCreated", "customer_id", "would not read back as the registered class"),
+        ({"schema_version": 2}, "OrderItemAdded", "schema_version", "says schema v2 but the registered class"),
+    ])
+    def test_an_envelope_that_misdescribes_its_message_is_refused(
+        self, store: EventStore, forged: dict[str, Any], type_name: str, field: str, said: str
+    ) -> None:
+        env: Envelope[Message] = envelope(item())
+        with pytest.raises(EventNotStorable) as info:
+            store.append("order-1", [Envelope(metadata=env.metadata.model_copy(update=forged), message=env.message)])
+        assert (info.value.stream_id, info.value.type_name, info.value.field) == ("order-1", type_name, field)
+        assert said in str(info.value) and "How to fix" in str(info.value)
+        assert store.last_position() == 0
+
     # --- snapshots -------------------------------------------------------------------------------------
 
     def test_snapshots_are_kept_and_replaced_by_newer_ones(self, store: EventStore) -> None:
@@ -246,11 +327,20 @@ class EventStoreContract:
 
 
 Damage = Callable[[str, int, str], None]
+ColumnDamage = Callable[[str, int, str, str], None]
 
 
 class SQLEventStoreContract(EventStoreContract):
-    """For backends that store JSON text: also provide ``corrupt(stream, version, data)`` and
-    ``unknown_type(stream, version, type_name)`` fixtures that damage one stored row behind the store's back."""
+    """For backends that store JSON text: also provide a ``damage(stream_id, version, column, text)`` fixture that
+    overwrites one column of one stored row behind the store's back."""
+
+    @pytest.fixture
+    def corrupt(self, damage: ColumnDamage) -> Damage:
+        return lambda stream_id, version, data: damage(stream_id, version, "data", data)
+
+    @pytest.fixture
+    def unknown_type(self, damage: ColumnDamage) -> Damage:
+        return lambda stream_id, version, type_name: damage(stream_id, version, "type", type_name)
 
     def test_corrupt_json_names_stream_and_version(self, store: EventStore, corrupt: Damage) -> None:
         store.append("order-1", [OrderCreated(order_id="1", customer_id="c"), item("1")])
@@ -270,6 +360,54 @@ class SQLEventStoreContract(EventStoreContract):
         with pytest.raises(UnknownMessageType, match="OrderTeleported") as info:
             store.read_stream("order-1")
         assert "OrderCreated" in str(info.value) and "register" in str(info.value)
+
+    def test_a_damaged_data_column_cannot_move_its_event(self, store: EventStore, damage: ColumnDamage) -> None:
+        """Each column is decoded on its own: text in ``data`` can never override the row's stream or place."""
+        store.append("order-1", [OrderCreated(order_id="1", customer_id="c"), item("1")])
+        position = store.read_stream("order-1")[1].metadata.position
+        ids = uuid.uuid4()
+        smuggled = ('{"order_id":"1","sku":"mug","quantity":1,"unit_price_cents":100},"metadata":{'
+                    f'"message_id":"{ids}","type":"OrderItemAdded","schema_version":1,'
+                    f'"occurred_at":"2026-01-01T00:00:00Z","correlation_id":"{ids}","causation_id":null,'
+                    '"stream_id":"order-evil","stream_version":7,"position":99}')
+        damage("order-1", 2, "data", smuggled)
+        for read in every_read(store, "order-1"):
+            with pytest.raises(StoredEventCorrupt) as info:
+                read()
+            assert (info.value.stream_id, info.value.version, info.value.position) == ("order-1", 2, position)
+            assert f"'order-1' version 2 (global position {position})" in str(info.value)
+
+    @pytest.mark.parametrize(("metadata", "named"), [
+        ("{not json", "metadata"),
+        ('["a list"]', "metadata"),
+        ('{"message_id":"not-a-uuid","schema_version":1,"occurred_at":"2026-01-01T00:00:00Z",'
+         '"correlation_id":"00000000-0000-0000-0000-000000000001"}', "message_id"),
+        ('{"message_id":"00000000-0000-0000-0000-000000000001","schema_version":1,"occurred_at":"yesterday",'
+         '"correlation_id":"00000000-0000-0000-0000-000000000001"}', "occurred_at"),
+        ('{"message_id":"00000000-0000-0000-0000-000000000001","schema_version":1,"occurred_at":"2026-01-01T00:00:00Z",'
+         '"correlation_id":"00000000-0000-0000-0000-000000000001","smuggled":true}', "smuggled"),
+    ])
+    def test_damaged_metadata_is_refused_by_every_read(
+        self, store: EventStore, damage: ColumnDamage, metadata: str, named: str
+    ) -> None:
+        store.append("order-1", [OrderCreated(order_id="1", customer_id="c"), item("1")])
+        position = store.read_stream("order-1")[1].metadata.position
+        damage("order-1", 2, "metadata", metadata)
+        for read in every_read(store, "order-1"):
+            with pytest.raises(StoredEventCorrupt, match=named) as info:
+                read()
+            assert (info.value.stream_id, info.value.version, info.value.position) == ("order-1", 2, position)
+
+    def test_metadata_may_name_its_row_but_the_columns_win(self, store: EventStore, damage: ColumnDamage) -> None:
+        """Rows written by older code may repeat stream, version and position in the metadata text: they are
+        ignored, because the row's own columns say where an event sits."""
+        store.append("order-1", [OrderCreated(order_id="1", customer_id="c")])
+        stored = store.read_stream("order-1")[0]
+        ids, at = stored.message_id, stored.metadata.occurred_at.isoformat()
+        damage("order-1", 1, "metadata",
+               f'{{"message_id":"{ids}","schema_version":1,"occurred_at":"{at}","correlation_id":"{ids}",'
+               '"type":"OrderPaid","stream_id":"order-evil","stream_version":7,"position":99}')
+        assert store.read_stream("order-1") == [stored]
 
 
 def contend(url: str, streams: list[str], attempts: int, worker: int, barrier: Any, results: Any) -> None:

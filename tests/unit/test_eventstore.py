@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from course_lib.eventstore.base import CannotOpenStore
 from course_lib.eventstore.memory import InMemoryEventStore
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.eventstore.testing import EventStoreContract, SQLEventStoreContract, item
@@ -33,20 +37,13 @@ class TestSQLiteEventStore(SQLEventStoreContract):
         store.close()
 
     @pytest.fixture
-    def corrupt(self, path: Path) -> Callable[[str, int, str], None]:
-        def damage(stream_id: str, version: int, data: str) -> None:
-            with sqlite3.connect(path) as conn:
-                conn.execute("UPDATE events SET data = ? WHERE stream_id = ? AND version = ?",
-                             (data, stream_id, version))
-        return damage
-
-    @pytest.fixture
-    def unknown_type(self, path: Path) -> Callable[[str, int, str], None]:
-        def rename(stream_id: str, version: int, type_name: str) -> None:
-            with sqlite3.connect(path) as conn:
-                conn.execute("UPDATE events SET type = ? WHERE stream_id = ? AND version = ?",
-                             (type_name, stream_id, version))
-        return rename
+    def damage(self, path: Path) -> Callable[[str, int, str, str], None]:
+        def overwrite(stream_id: str, version: int, column: str, text: str) -> None:
+            assert column in {"type", "metadata", "data"}
+            with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+                conn.execute(f"UPDATE events SET {column} = ? WHERE stream_id = ? AND version = ?",
+                             (text, stream_id, version))
+        return overwrite
 
 
 def test_sqlite_uses_wal_and_the_requested_synchronous_level(tmp_path: Path) -> None:
@@ -103,3 +100,38 @@ def test_open_store_picks_the_backend_from_the_url(tmp_path: Path) -> None:
     for bad in ("redis://x", "sqlite://relative.db", "sqlite:///"):
         with pytest.raises(ValueError, match="URL"):
             open_store(bad)
+
+
+def test_open_store_on_a_directory_names_the_path_and_the_fix(tmp_path: Path) -> None:
+    from course_lib.eventstore import open_store
+
+    with pytest.raises(CannotOpenStore) as info:
+        open_store(f"sqlite:///{tmp_path}")
+    text = str(info.value)
+    assert str(tmp_path) in text and "is a directory" in text and f"sqlite:///{tmp_path}/events.db" in text
+    assert info.value.location == str(tmp_path)
+
+
+def test_open_store_under_a_file_names_the_path_and_the_fix(tmp_path: Path) -> None:
+    from course_lib.eventstore import open_store
+
+    (tmp_path / "notes.txt").write_text("not a folder")
+    with pytest.raises(CannotOpenStore) as info:
+        open_store(f"sqlite:///{tmp_path}/notes.txt/events.db")
+    assert f"{tmp_path}/notes.txt/events.db" in str(info.value) and "How to fix" in str(info.value)
+
+
+def test_envelopes_read_back_behave_exactly_like_validated_ones(tmp_path: Path) -> None:
+    """Reads put envelopes together from parts validated column by column; nothing about them may differ."""
+    with SQLiteEventStore(tmp_path / "e.db", synchronous="NORMAL") as store:
+        store.append("order-1", [item()])
+        read = store.read_stream("order-1")[0]
+    validated = type(read).model_validate(read.model_dump())
+    assert read == validated and hash(read) == hash(validated) and repr(read) == repr(validated)
+    assert read.model_fields_set == validated.model_fields_set
+    assert read.metadata.model_fields_set == validated.metadata.model_fields_set
+    assert copy.deepcopy(read) == read and copy.copy(read.metadata) == read.metadata
+    with pytest.raises(ValidationError, match="frozen"):
+        read.metadata.position = 5  # type: ignore[misc]
+    moved = read.with_metadata(position=9)
+    assert (moved.metadata.position, read.metadata.position) == (9, 1)

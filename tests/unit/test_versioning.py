@@ -165,10 +165,10 @@ def test_read_raw_sqlite_shows_events_as_stored(tmp_path: Path) -> None:
     old = Registry()
     old.add(LastYearsItemAdded, name="OrderItemAdded")  # last year's class, stored under today's type name
     path = tmp_path / "events.db"
-    store = SQLiteEventStore(path, registry=old)
-    store.append("order-1", [LastYearsItemAdded(order_id="o1", price=2.5)])
-    store.append("order-2", [OrderItemAdded(order_id="o2", unit_price_cents=100, currency="USD")])
-    store.close()
+    with SQLiteEventStore(path, registry=old) as store:  # last year's release wrote order 1 …
+        store.append("order-1", [LastYearsItemAdded(order_id="o1", price=2.5)])
+    with SQLiteEventStore(path, registry=_registry()) as store:  # … and today's release order 2
+        store.append("order-2", [OrderItemAdded(order_id="o2", unit_price_cents=100, currency="USD")])
     rows = read_raw_sqlite(path)
     assert [(r.position, r.stream_id, r.version) for r in rows] == [(1, "order-1", 1), (2, "order-2", 1)]
     assert rows[0].raw == RawEvent("OrderItemAdded", 1, {"order_id": "o1", "price": 2.5})

@@ -12,11 +12,10 @@ from course_lib.errors import ServiceUnavailable
 from course_lib.eventstore.postgres import PostgresEventStore, split_schema
 from course_lib.eventstore.testing import SQLEventStoreContract, item
 
-Damage = Callable[[str, int, str], None]
-
 
 class TestPostgresEventStore(SQLEventStoreContract):
     gap_free_positions = False
+
     @pytest.fixture
     def schema(self, unique_name: Callable[[str], str]) -> str:
         return unique_name("es")
@@ -28,21 +27,17 @@ class TestPostgresEventStore(SQLEventStoreContract):
         store.drop_schema()
         store.close()
 
-    def _update(self, postgres_url: str, schema: str, column: str, value: str, stream_id: str, version: int) -> None:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("UPDATE {}.events SET {} = %s WHERE stream_id = %s AND version = %s").format(
-                    sql.Identifier(schema), sql.Identifier(column)),
-                (value, stream_id, version),
-            )
-
     @pytest.fixture
-    def corrupt(self, postgres_url: str, schema: str) -> Damage:
-        return lambda stream_id, version, data: self._update(postgres_url, schema, "data", data, stream_id, version)
-
-    @pytest.fixture
-    def unknown_type(self, postgres_url: str, schema: str) -> Damage:
-        return lambda stream_id, version, name: self._update(postgres_url, schema, "type", name, stream_id, version)
+    def damage(self, postgres_url: str, schema: str) -> Callable[[str, int, str, str], None]:
+        def overwrite(stream_id: str, version: int, column: str, text: str) -> None:
+            assert column in {"type", "metadata", "data"}
+            with psycopg.connect(postgres_url, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(
+                    sql.SQL("UPDATE {}.events SET {} = %s WHERE stream_id = %s AND version = %s").format(
+                        sql.Identifier(schema), sql.Identifier(column)),
+                    (text, stream_id, version),
+                )
+        return overwrite
 
 
 def test_in_transaction_gets_the_psycopg_connection(postgres_url: str, unique_name: Callable[[str], str]) -> None:

@@ -133,7 +133,7 @@ def write_history(open_store: OpenStore) -> Registry:
 def test_mixed_stream_replays_to_the_state_of_all_current_events(open_store: OpenStore) -> None:
     today = write_history(open_store)
     mixed = open_store(today).read_all()
-    current = InMemoryEventStore()
+    current = InMemoryEventStore(registry=today)
     current.append("order-1", [Placed(order_id="1"), AddressChosen(order_id="1", address="Elm St"),
                                ItemAdded(order_id="1", quantity=2, currency="EUR")])
     current.append("order-2", [Placed(order_id="2"), ItemAdded(order_id="2", quantity=1, currency="EUR")])

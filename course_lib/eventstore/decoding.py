@@ -1,0 +1,169 @@
+"""The read side of the row format: rows become envelopes (or just their messages), each column decoded on its own.
+
+A row's ``metadata`` and ``data`` texts are validated separately — the metadata by ``Metadata``'s own field rules,
+the data by the registered class, each in one pydantic-core call straight from its JSON text — and the row's
+columns (type, stream, version, position) are set last, so no text in a damaged column can move an event to
+another stream or place. Anything that does not validate is ``StoredEventCorrupt`` naming the stream, the version
+and the global position. Old schema versions go through the registry's upcasters (the slower dict path).
+
+Speed: the validated parts are put together without validating them a second time (the instances are built the
+way ``BaseModel.model_construct`` builds them, minus its per-field loop), and the cyclic garbage collector is
+paused for a page: a page builds thousands of small objects that all stay reachable, so its passes would find
+nothing to free.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import SchemaValidator, core_schema
+
+from course_lib.eventstore.base import StoredEventCorrupt
+from course_lib.eventstore.records import ROW_FIELDS, error_location
+from course_lib.messages import Envelope, MalformedMessage, Message, Metadata, Registry, from_dict_all
+
+Row = Sequence[Any]
+"""``(stream_id, version, position, type, metadata_text, data_text)``."""
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+class RowDecoder:
+    """Decodes pages of rows with one registry (read at each page, so classes and upcasters added later count)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def envelopes(self, rows: Iterable[Row]) -> list[Envelope[Message]]:
+        """The stored envelopes, with stream id, stream version and global position from the row's columns."""
+        return self._decode(rows, as_envelopes=True)  # type: ignore[return-value]
+
+    def messages(self, rows: Iterable[Row]) -> list[Message]:
+        """Only the messages (what rehydrating an aggregate needs); every column is validated all the same."""
+        return self._decode(rows, as_envelopes=False)  # type: ignore[return-value]
+
+    def _decode(self, rows: Iterable[Row], *, as_envelopes: bool) -> list[Any]:
+        out: list[Any] = []
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return out
+        registry = self.registry
+        upcasted = registry.upcasted_types()
+        types: dict[str, tuple[Any, int, type[Envelope[Message]]]] = {}
+        validate_metadata, new, put = _STORED_METADATA.validate_json, _new, _set
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for stream_id, version, position, type_name, meta_text, data_text in rows:
+                if not (type(version) is int and type(position) is int and version > 0 and position > 0
+                        and type(type_name) is str and type(stream_id) is str):
+                    raise StoredEventCorrupt(str(stream_id), version, f"the row's own columns are invalid (type "
+                                             f"{type_name!r}, version {version!r}, position {position!r})", position)
+                try:
+                    values, _, fields_set = validate_metadata(meta_text)
+                except (ValidationError, TypeError) as exc:
+                    raise StoredEventCorrupt(stream_id, version, _reason("metadata", exc), position) from None
+                schema_version = values["schema_version"]
+                if type_name in upcasted and registry.needs_upcast(type_name, schema_version):
+                    upgraded = self._upcast(stream_id, version, position, type_name, values, data_text)
+                    out.extend(upgraded if as_envelopes else [env.message for env in upgraded])
+                    continue
+                known = types.get(type_name)
+                if known is None:
+                    cls = registry.resolve(type_name)
+                    known = types[type_name] = (cls.__pydantic_validator__.validate_json, cls.schema_version,
+                                                _envelope_type(cls))
+                validate_data, current_version, envelope_type = known
+                if schema_version != current_version:
+                    # Fields may happen to fit, but the meaning may not: an old version needs its upcaster.
+                    raise StoredEventCorrupt(
+                        stream_id, version, f"{type_name} is stored as schema v{schema_version} but the class is "
+                        f"v{current_version}: register an upcaster from v{schema_version}", position)
+                try:
+                    message = validate_data(data_text)
+                except (ValidationError, TypeError) as exc:
+                    raise StoredEventCorrupt(stream_id, version, _reason(f"{type_name} data", exc), position) from None
+                if not as_envelopes:
+                    out.append(message)
+                    continue
+                values["type"], values["stream_id"] = type_name, stream_id
+                values["stream_version"], values["position"] = version, position
+                fields_set.update(ROW_FIELDS)
+                # built as model_construct builds instances, written out: this loop is the hot path of every read
+                metadata = new(Metadata)
+                put(metadata, "__dict__", values)
+                put(metadata, "__pydantic_fields_set__", fields_set)
+                put(metadata, "__pydantic_extra__", None)
+                put(metadata, "__pydantic_private__", None)
+                env = new(envelope_type)
+                put(env, "__dict__", {"metadata": metadata, "message": message})
+                put(env, "__pydantic_fields_set__", {"metadata", "message"})
+                put(env, "__pydantic_extra__", None)
+                put(env, "__pydantic_private__", None)
+                out.append(env)
+        finally:
+            if was_enabled:
+                gc.enable()
+        return out
+
+    def _upcast(self, stream_id: str, version: int, position: int, type_name: str, values: dict[str, Any],
+                data_text: Any) -> list[Envelope[Message]]:
+        """An old-schema row through the registry's upcasters (it may split into several events)."""
+        try:
+            data = json.loads(data_text)
+        except (ValueError, TypeError) as exc:
+            raise StoredEventCorrupt(stream_id, version, f"{type_name} data is not JSON: {exc}", position) from None
+        metadata = {**values, "type": type_name, "stream_id": stream_id, "stream_version": version,
+                    "position": position}
+        try:
+            return from_dict_all({"metadata": metadata, "data": data}, self.registry)
+        except MalformedMessage as exc:
+            raise StoredEventCorrupt(stream_id, version, f"{type_name} v{values['schema_version']}: {exc}",
+                                     position) from None
+
+
+def _reason(column: str, exc: Exception) -> str:
+    if isinstance(exc, TypeError):
+        return f"{column}: expected JSON text, got {exc}"
+    error = exc.errors()[0]  # type: ignore[attr-defined]
+    where = error_location(error)
+    return f"{column} field {where}: {error['msg']}" if where else f"{column}: {error['msg']}"
+
+
+def _stored_metadata_validator() -> SchemaValidator:
+    """``Metadata``'s own field rules for the metadata column, where ``type`` is absent (the row's column holds
+    it); validating gives ``(values, extra, fields_set)``."""
+    schema = Metadata.__pydantic_core_schema__
+    if schema["type"] != "model" or schema["schema"]["type"] != "model-fields":
+        raise RuntimeError("Metadata's pydantic schema changed shape: update eventstore.decoding")
+    fields_schema = dict(schema["schema"])
+    fields = dict(fields_schema["fields"])
+    fields["type"] = core_schema.model_field(core_schema.with_default_schema(core_schema.str_schema(), default=""))
+    fields_schema["fields"] = fields
+    return SchemaValidator(fields_schema, schema.get("config"))  # type: ignore[arg-type]
+
+
+def _check_assemblable(cls: type[BaseModel]) -> None:
+    """Building instances from validated values is only right for plain models: no post-init hook, no private
+    attributes, no extra fields."""
+    if (cls.__pydantic_post_init__ or cls.__private_attributes__ or cls.__pydantic_root_model__
+            or cls.model_config.get("extra") == "allow"):
+        raise RuntimeError(f"{cls.__name__} cannot be assembled from validated parts: update eventstore.decoding")
+
+
+@lru_cache(maxsize=512)
+def _envelope_type(cls: type[Message]) -> type[Envelope[Message]]:
+    """``Envelope[cls]``: the envelope class whose message is a ``cls``."""
+    envelope_type: type[Envelope[Message]] = Envelope[cls]  # type: ignore[valid-type]
+    _check_assemblable(envelope_type)
+    return envelope_type
+
+
+_STORED_METADATA = _stored_metadata_validator()
+_check_assemblable(Metadata)
