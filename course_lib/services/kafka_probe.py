@@ -34,8 +34,8 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def api_keys(host: str, port: int, timeout_s: float = 2.0) -> frozenset[int] | None:
-    """The API keys the endpoint supports, or None when it does not answer like a Kafka broker."""
+def api_versions(host: str, port: int, timeout_s: float = 2.0) -> dict[int, tuple[int, int]] | None:
+    """``{api key: (min version, max version)}`` the endpoint supports, or None when it does not answer like Kafka."""
     client_id = b"course-probe"
     body = struct.pack(">hhih", _API_VERSIONS, 0, 7, len(client_id)) + client_id
     try:
@@ -51,7 +51,14 @@ def api_keys(host: str, port: int, timeout_s: float = 2.0) -> frozenset[int] | N
     correlation_id, error_code, count = struct.unpack(">ihi", payload[:10])
     if correlation_id != 7 or error_code != 0 or not 0 < count < 1000 or len(payload) < 10 + 6 * count:
         return None
-    return frozenset(struct.unpack(">h", payload[10 + 6 * i : 12 + 6 * i])[0] for i in range(count))
+    entries = (struct.unpack(">hhh", payload[10 + 6 * i : 16 + 6 * i]) for i in range(count))
+    return {key: (low, high) for key, low, high in entries}
+
+
+def api_keys(host: str, port: int, timeout_s: float = 2.0) -> frozenset[int] | None:
+    """The API keys the endpoint supports, or None when it does not answer like a Kafka broker."""
+    versions = api_versions(host, port, timeout_s)
+    return None if versions is None else frozenset(versions)
 
 
 def identify_kafka(bootstrap: str, timeout_s: float = 2.0) -> KafkaIdentity | None:
