@@ -11,6 +11,10 @@ What happens to a message:
   ``<queue>.dlq`` with the error in its headers;
 - body is not a valid envelope (not JSON, unknown type, failing validation) → straight to ``<queue>.dlq``;
 - the worker dies before acking → the broker redelivers it (``redelivered=True``) to another consumer.
+
+Moving a message (to a delay queue or the dead-letter queue) is publish-with-confirm, then ack: nothing is lost,
+but it is at-least-once. A crash after the confirm and before the ack leaves the message in both queues, so it
+is handled (or parked) twice — notebook 06's failure panel allows for it; handlers must tolerate a repeat.
 """
 
 from __future__ import annotations
@@ -244,7 +248,8 @@ class Worker:
         self.stats.recent.append(("dead-lettered", f"{self._label(delivery)}: {error}"))
 
     def _forward(self, delivery: Delivery, target: str, error: BaseException | str, attempt: int) -> None:
-        """Republish to ``target`` (confirmed), then ack the original: moved, never lost or doubled in flight."""
+        """Republish to ``target`` (confirmed), then ack the original: never lost, but a crash between the confirm
+        and the ack leaves a copy in both queues (at-least-once)."""
         props = delivery.properties
         headers = failure_headers(props, error=error, attempt=attempt, queue=self.queue,
                                   routing_key=delivery.routing_key)
