@@ -5,6 +5,10 @@
   state changes, and it changes it only from an event — so replaying the same events always gives the same state.
 - The **repository** loads an aggregate by replaying its stream (starting from a snapshot when there is one) and
   saves the recorded events with the version it loaded as the expected version (optimistic concurrency).
+- A **snapshot** is a cache of state, so it carries the schema of that state: ``snapshot_schema``, a number the
+  aggregate class bumps whenever the shape *or the meaning* of ``snapshot_state`` changes. A snapshot written under
+  another schema is discarded and the stream replayed — a snapshot whose fields still load but mean something
+  else now would otherwise be used silently.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from course_lib.clock import Clock, IdFactory, random_ids, system_clock
 from course_lib.errors import CourseError
 from course_lib.eventstore.base import NO_STREAM, AppendResult, ConcurrencyError, EventStore, Snapshot
 from course_lib.messages import Envelope, Event, Message, envelope
+
+SNAPSHOT_SCHEMA_KEY = "_snapshot_schema"
+"""Where a snapshot's state records the ``snapshot_schema`` it was written with (no store change needed)."""
 
 
 class DomainError(CourseError):
@@ -44,10 +51,12 @@ class Aggregate:
     """Base class. Subclasses write command methods that call ``record`` and ``@handles`` methods that change state.
 
     ``version`` is the stream version of the last event applied (stored or still pending); 0 for a new aggregate.
-    Subclasses that want snapshots implement ``snapshot_state`` and ``restore_state``.
+    Subclasses that want snapshots implement ``snapshot_state`` and ``restore_state``, and bump ``snapshot_schema``
+    whenever what ``snapshot_state`` returns changes shape or meaning.
     """
 
     stream_prefix: ClassVar[str] = "aggregate"
+    snapshot_schema: ClassVar[int] = 1
     _handlers: ClassVar[dict[type[Event], str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -140,13 +149,14 @@ class Repository(Generic[A]):
         self._clock = clock
         self._ids = ids
         self.events_replayed = 0  # how many events the last load applied (after its snapshot, if any)
-        self.snapshot_failures: list[str] = []  # snapshots that could not be restored, and why
+        self.snapshot_failures: list[str] = []  # snapshots that were discarded (stale schema, damaged), and why
 
     def load(self, aggregate_id: str, *, use_snapshot: bool = True, version: int | None = None) -> A:
         """Rebuild the aggregate (at ``version``, or its latest). ``AggregateNotFound`` when there is no stream.
 
-        Starts from the newest snapshot when there is a usable one; a snapshot that cannot be restored (written by
-        older code, damaged) is recorded in ``snapshot_failures`` and the whole stream is replayed instead.
+        Starts from the newest snapshot when there is a usable one. A snapshot written under another
+        ``snapshot_schema`` (or none), or one that cannot be restored (damaged), is recorded in
+        ``snapshot_failures`` and the whole stream is replayed instead: a snapshot is a disposable cache.
         """
         stream_id = self.aggregate_type.stream_id_for(aggregate_id)
         snapshot = self.store.load_snapshot(stream_id) if use_snapshot else None
@@ -154,12 +164,25 @@ class Repository(Generic[A]):
                                      or (version is not None and snapshot.version > version)):
             snapshot = None
         if snapshot is not None:
-            try:
-                return self._replay(aggregate_id, stream_id, snapshot, version)
-            except (KeyError, TypeError, ValueError) as exc:
-                # a snapshot is a disposable cache: one that no longer fits the code is skipped, not fatal
-                self.snapshot_failures.append(f"{stream_id} v{snapshot.version}: {type(exc).__name__}: {exc}")
+            stale = self._stale_schema(snapshot)
+            if stale:
+                self.snapshot_failures.append(f"{stream_id} v{snapshot.version}: {stale}")
+            else:
+                try:
+                    return self._replay(aggregate_id, stream_id, snapshot, version)
+                except (KeyError, TypeError, ValueError) as exc:
+                    # a snapshot is a disposable cache: one that no longer fits the code is skipped, not fatal
+                    self.snapshot_failures.append(f"{stream_id} v{snapshot.version}: {type(exc).__name__}: {exc}")
         return self._replay(aggregate_id, stream_id, None, version)
+
+    def _stale_schema(self, snapshot: Snapshot) -> str:
+        """Why the snapshot's schema does not match the code's (empty when it matches)."""
+        written = snapshot.state.get(SNAPSHOT_SCHEMA_KEY)
+        current = self.aggregate_type.snapshot_schema
+        if written == current:
+            return ""
+        under = "no snapshot schema" if written is None else f"snapshot schema {written}"
+        return f"written under {under}, {self.aggregate_type.__name__} is at schema {current}: discarded"
 
     def _replay(self, aggregate_id: str, stream_id: str, snapshot: Snapshot | None, version: int | None) -> A:
         start = snapshot.version + 1 if snapshot else 1
@@ -171,8 +194,12 @@ class Repository(Generic[A]):
             messages = [env.message for env in self.store.read_stream(stream_id, from_version=start, limit=limit)]
         if snapshot is None and not messages:
             raise AggregateNotFound(stream_id)
+        if snapshot is not None:  # the state as snapshot_state() returned it, without the schema marker
+            state = {k: v for k, v in snapshot.state.items() if k != SNAPSHOT_SCHEMA_KEY}
+            snapshot = snapshot.model_copy(update={"state": state})
+        aggregate = self.aggregate_type.rehydrate(aggregate_id, messages, snapshot=snapshot)
         self.events_replayed = len(messages)
-        return self.aggregate_type.rehydrate(aggregate_id, messages, snapshot=snapshot)
+        return aggregate
 
     def save(self, aggregate: A, *, caused_by: Envelope[Any] | None = None) -> AppendResult | None:
         """Append the pending events, expecting the version the aggregate was loaded at.
@@ -198,11 +225,13 @@ class Repository(Generic[A]):
         return result
 
     def save_snapshot(self, aggregate: A) -> Snapshot:
-        """Store the aggregate's current state as a snapshot (it must have no unsaved events)."""
+        """Store the aggregate's current state as a snapshot (it must have no unsaved events), marked with the
+        class's ``snapshot_schema``."""
         if aggregate.pending_events:
             raise DomainError("save the aggregate's pending events before taking a snapshot of it")
+        state = {**aggregate.snapshot_state(), SNAPSHOT_SCHEMA_KEY: type(aggregate).snapshot_schema}
         snapshot = Snapshot(stream_id=aggregate.stream_id, version=aggregate.version,
-                            type=type(aggregate).__name__, state=aggregate.snapshot_state())
+                            type=type(aggregate).__name__, state=state)
         self.store.save_snapshot(snapshot)
         return snapshot
 

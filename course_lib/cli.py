@@ -47,19 +47,16 @@ def _services(args: argparse.Namespace) -> int:
 
 def _lab(args: argparse.Namespace) -> int:
     from course_lib.doctor import run_doctor
+    from course_lib.labconfig import lab_command, lab_environment
     from course_lib.services import kafka_broker, rabbitmq_server
 
     print(rabbitmq_server.ensure_running())
     print(kafka_broker.start().describe())
     report = run_doctor()
     print(report.to_text())
-    command = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1", "notebooks/00_start_here.ipynb"]
-    if args.no_browser:
-        command.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # Jupyter refuses root without it (containers, CI machines)
+    command = lab_command("notebooks/00_start_here.ipynb", no_browser=args.no_browser)
     os.chdir(PROJECT_ROOT)
-    return subprocess.call(command)
+    return subprocess.call(command, env=lab_environment(get_settings().state_dir / "jupyter-config"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -113,3 +113,25 @@ def connect(url: str, *, connect_timeout: float = 5, **options: Any) -> Any:
             "PostgreSQL", redact(url), f"the URL is malformed ({str(exc).strip()})",
             "correct it: postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE",
         ) from None
+
+
+def section_available(section: str, url: str | None = None, *, connect_timeout: float = 3) -> bool:
+    """Whether a notebook section that needs PostgreSQL can run here. When it cannot, say which section is skipped
+    and how to enable it, so Run All carries on to the end; in CI (``CI=true``) raise instead — a missing service
+    there is a failure, never a silent skip."""
+    import os
+
+    from course_lib.config import get_settings
+
+    target = url or get_settings().postgres_url
+    try:
+        connect(target, connect_timeout=connect_timeout).close()
+    except CourseError as exc:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            raise
+        reason = exc.reason if isinstance(exc, ServiceUnavailable) else str(exc)
+        fix = exc.fix if isinstance(exc, ServiceUnavailable) else HOW_TO_START
+        print(f"PostgreSQL is not available at {redact(target)} ({reason}): skipping {section}.\n"
+              f"To run it: {fix}; then run this notebook again.")
+        return False
+    return True

@@ -1,15 +1,28 @@
-"""Windowed aggregation on event time: tumbling and hopping windows, a watermark, allowed lateness.
+"""Windowed aggregation on event time: tumbling and hopping windows, a watermark, a grace period for late events.
 
 - **Event time** is when the thing happened (the order was placed), carried in the record; it is not when the
   processor happens to see the record. Windows are cut on event time, so a replay gives the same answer.
-- The **watermark** says "no more events older than this are expected": it is the largest event time seen minus
-  the *allowed lateness*. A window is final (emitted, then forgotten) once the watermark passes its end. With
-  several inputs (a topic's partitions, read at different speeds) it is the *smallest* of their largest event
-  times, so a partition that is read later does not find its windows already closed.
+- The **watermark** says "no more events older than this are expected": the largest event time seen minus the
+  **grace** period. A window is final (emitted once, then forgotten) when the watermark passes its end, i.e. when
+  event time has moved ``grace_ms`` past the window's end. With several inputs (a topic's partitions, read at
+  different speeds) the largest event time is taken per input and the watermark is the *smallest* of them, so a
+  partition that is read later does not find its windows already closed.
 - An event whose windows are all final already is **late**: it is counted and kept in ``late_events`` — never
-  silently dropped — so an operator can see how often the lateness allowance is too small.
+  silently dropped — so an operator can see how often the grace period is too short.
 - A restarted processor can pass ``resume_watermark`` (saved with its committed offsets): records for windows
   that were already final before the crash are recognised and skipped instead of producing partial results.
+
+The same idea under each tool's own name:
+
+- **Kafka Streams**: ``TimeWindows.ofSizeAndGrace(size, grace)``; a window closes when *stream time* (the largest
+  record timestamp its task has seen) passes its end plus the grace, and ``suppress(untilWindowCloses(...))``
+  emits only that final result. ``grace_ms`` here is that grace. (Stream time is one maximum over the task's
+  partitions; this module, like Flink, takes the minimum over inputs.)
+- **Apache Flink**: the delay is built into the watermark itself,
+  ``WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofMillis(grace_ms))``; an event-time window fires when the
+  watermark passes its end. Flink's ``allowedLateness`` is a *different* setting: the window keeps its state
+  after it fired and fires again, with an updated result, for each late event within that time. This module
+  never updates an emitted window; an event after the watermark is late, full stop.
 
 No I/O here: ``course_lib.messaging.kafka.windowed`` feeds it from a topic and writes results to one.
 """
@@ -72,7 +85,7 @@ class WindowResult(Generic[K]):
 
 @dataclass
 class _Acc:
-    total: float = 0.0
+    total: float = 0  # stays an int while the values are ints (integer cents stay integer cents)
     count: int = 0
 
 
@@ -91,7 +104,7 @@ class WindowedAggregator(Generic[K]):
     """Sums ``value`` per (window, key) and emits each window once the watermark passes its end."""
 
     windows: HoppingWindows
-    allowed_lateness_ms: int = 0
+    grace_ms: int = 0
     resume_watermark_ms: int | None = None
     inputs: int = 1
     on_result: list[Callable[[WindowResult[K]], None]] = field(default_factory=list)
@@ -105,10 +118,11 @@ class WindowedAggregator(Generic[K]):
 
     @property
     def watermark_ms(self) -> int | None:
-        """Largest event time seen minus the allowed lateness (or the resumed watermark, whichever is later)."""
+        """Smallest over the inputs of the largest event time seen, minus the grace (or the resumed watermark,
+        whichever is later); ``None`` until every input has sent an event."""
         own = None
         if len(self._max_by_input) >= self.inputs:
-            own = min(self._max_by_input.values()) - self.allowed_lateness_ms
+            own = min(self._max_by_input.values()) - self.grace_ms
         if self.resume_watermark_ms is None:
             return own
         return self.resume_watermark_ms if own is None else max(own, self.resume_watermark_ms)
@@ -182,7 +196,7 @@ def batch_totals(events: Iterable[tuple[int, K, float]], windows: HoppingWindows
     totals: dict[tuple[Window, K], float] = {}
     for event_ms, key, value in events:
         for window in windows.windows_for(event_ms):
-            totals[(window, key)] = totals.get((window, key), 0.0) + value
+            totals[(window, key)] = totals.get((window, key), 0) + value
     return totals
 
 

@@ -10,9 +10,10 @@ def key_for(event: dict[str, Any]) -> str:
     return str(event["order_id"])
 
 
-def lag(committed: dict[int, int], end: dict[int, int]) -> dict[int, int]:
-    """Records not yet processed per partition: high-water mark minus the committed offset (0 if none)."""
-    return {partition: high - committed.get(partition, 0) for partition, high in end.items()}
+def lag(committed: dict[int, int], log_start: dict[int, int], end: dict[int, int]) -> dict[int, int]:
+    """Records still to read per partition: high-water mark minus where the group resumes — its committed offset,
+    or (no commit, ``auto_offset_reset='earliest'``) the first record still stored."""
+    return {partition: high - committed.get(partition, log_start[partition]) for partition, high in end.items()}
 
 
 ANSWERS: dict[str, Any] = {"key_for": key_for, "lag": lag}

@@ -33,6 +33,9 @@ class Order(Aggregate):
     """An order: items while it is a draft, then submitted, paid, shipped, delivered — or cancelled before shipping."""
 
     stream_prefix = "order"
+    # Schema 2: items[sku]["unit_price_cents"] is the price of one unit. In notebook 03's story, schema 1 stored the
+    # line total under that key — same shape, other meaning — so its snapshots must be discarded, not restored.
+    snapshot_schema = 2
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)

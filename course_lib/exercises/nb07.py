@@ -3,8 +3,11 @@
 - ``key_for(event)`` gets an event dict (``order_id``, ``customer_id``, ``type``, ``sku``…) and returns the record
   key. Kafka keeps order only within a partition, and a key always maps to the same partition: all events of one
   order must share a key, and different orders should get different keys so the load spreads.
-- ``lag(committed, end)`` gets {partition: committed offset} (partitions with no commit are missing) and
-  {partition: high-water mark}; it returns {partition: records not yet processed} for every partition in ``end``.
+- ``lag(committed, log_start, end)`` gets {partition: committed offset} (partitions with no commit are missing),
+  {partition: log-start offset} (the first record still stored) and {partition: high-water mark}; it returns
+  {partition: records the group still has to read} for every partition in ``end``. A group with no commit on a
+  partition starts where ``auto_offset_reset`` says — the course uses ``earliest``: the log start, which is not 0
+  once retention has deleted old records.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ _KEY_HINTS = (
     "All events of order o1 — created, item added, paid, shipped — must get the same key; o2's a different one.",
 )
 _LAG_HINTS = (
-    "For each partition in `end`: end[p] minus the committed offset, or minus 0 when nothing was committed.",
-    "A committed offset is the *next* record to read, so committed == end means lag 0.",
+    "Lag is the distance from where the group will read next to the high-water mark. Where does a group with no "
+    "committed offset start reading, with auto_offset_reset='earliest'?",
+    "A committed offset is the *next* record to read (committed == end means lag 0). No commit: the group starts "
+    "at the first record still stored — log_start[p], which retention may have moved past 0.",
+    "Skeleton: {p: end[p] - committed.get(p, log_start[p]) for p in end}",
 )
 
 _EVENTS = [
@@ -61,22 +67,28 @@ def check_key_for(key_for: Callable[[dict[str, Any]], Any] | None) -> CheckResul
 
 
 @guarded
-def check_lag(lag: Callable[[dict[int, int], dict[int, int]], dict[int, int]] | None) -> CheckResult:
-    """Lag per partition = high-water mark − committed offset (0 when nothing committed)."""
+def check_lag(lag: Callable[[dict[int, int], dict[int, int], dict[int, int]], dict[int, int]] | None) -> CheckResult:
+    """Lag per partition = high-water mark − where the group resumes (its commit, else the log start)."""
     if lag is None:
-        return not_attempted("write lag(committed, end) returning {partition: lag}", *_LAG_HINTS)
+        return not_attempted("write lag(committed, log_start, end) returning {partition: lag}", *_LAG_HINTS)
     if not callable(lag):
         return wrong(f"lag must be a function, got {type(lag).__name__}", _LAG_HINTS[0])
     cases = [
-        ({0: 5, 1: 3}, {0: 5, 1: 7}, {0: 0, 1: 4}),
-        ({1: 2}, {0: 4, 1: 2, 2: 9}, {0: 4, 1: 0, 2: 9}),
-        ({}, {0: 0}, {0: 0}),
+        ({0: 5, 1: 3}, {0: 0, 1: 0}, {0: 5, 1: 7}, {0: 0, 1: 4}),
+        ({1: 2}, {0: 0, 1: 0, 2: 0}, {0: 4, 1: 2, 2: 9}, {0: 4, 1: 0, 2: 9}),
+        ({}, {0: 0}, {0: 0}, {0: 0}),
+        ({0: 8}, {0: 3, 1: 6}, {0: 10, 1: 10}, {0: 2, 1: 4}),  # retention deleted offsets 0-5 of partition 1
     ]
-    for committed, end, expected in cases:
-        got = lag(dict(committed), dict(end))
-        if got != expected:
-            return wrong(f"lag({committed}, {end}) returned {got!r}, expected {expected!r}", *_LAG_HINTS)
-    return solved("lag is the high-water mark minus the committed offset, partition by partition")
+    for committed, log_start, end, expected in cases:
+        got = lag(dict(committed), dict(log_start), dict(end))
+        if got == expected:
+            continue
+        from_zero = {p: end[p] - committed.get(p, 0) for p in end}
+        if got == from_zero:
+            return wrong(f"lag({committed}, {log_start}, {end}) returned {got!r}: a partition without a commit was "
+                         "counted from offset 0, but the records before the log start no longer exist", *_LAG_HINTS)
+        return wrong(f"lag({committed}, {log_start}, {end}) returned {got!r}, expected {expected!r}", *_LAG_HINTS)
+    return solved("lag is the high-water mark minus where the group resumes: its commit, or the log start")
 
 
 CHECKS: dict[str, Callable[..., CheckResult]] = {"key_for": check_key_for, "lag": check_lag}

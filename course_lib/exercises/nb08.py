@@ -17,11 +17,11 @@ _HINTS = (
     "An event at exactly start + size belongs to the *next* window: windows are half-open.",
 )
 
-Orders = list[tuple[int, str, float]]
+Orders = list[tuple[int, str, int]]  # integer cents, as notebook 01 teaches
 
 
 @guarded
-def check_revenue_per_window(revenue_per_window: Callable[[Orders, int], dict[int, float]] | None) -> CheckResult:
+def check_revenue_per_window(revenue_per_window: Callable[[Orders, int], dict[int, int]] | None) -> CheckResult:
     """Compare with the expected totals on out-of-order events and a window boundary."""
     if revenue_per_window is None:
         return not_attempted("write revenue_per_window(orders, size_ms) returning {window_start_ms: cents}", *_HINTS)
@@ -29,7 +29,7 @@ def check_revenue_per_window(revenue_per_window: Callable[[Orders, int], dict[in
         return wrong(f"revenue_per_window must be a function, got {type(revenue_per_window).__name__}", _HINTS[0])
     orders: Orders = [(12_000, "mug", 1250), (3_000, "tee", 2000), (10_000, "mug", 1250), (9_999, "cap", 900),
                       (25_500, "tee", 2000), (1_000, "mug", 1250)]
-    expected = {0: 4150.0, 10_000: 2500.0, 20_000: 2000.0}
+    expected = {0: 4150, 10_000: 2500, 20_000: 2000}
     got = revenue_per_window(list(orders), 10_000)
     if not isinstance(got, dict):
         return wrong(f"expected a dict {{window_start_ms: cents}}, got {type(got).__name__}", _HINTS[0])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from course_lib.errors import CourseError
+from course_lib.processes import reap
 
 Mode = Literal["dual-write", "outbox"]
 READY = "COMMITTED"
@@ -84,12 +85,7 @@ def run_writer(mode: Mode, db: str, exchange: str, url: str | None = None, *, ki
             if proc.returncode != 0 or "DONE" not in out:
                 raise CourseError(f"the writer process failed while publishing:\n{err.strip()}")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=timeout)
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            if stream is not None and not stream.closed:
-                stream.close()
+        reap(proc, timeout)
     return WriterRun(mode, message_id, kill, proc.returncode)
 
 

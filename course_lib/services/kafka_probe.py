@@ -90,8 +90,9 @@ def _open(host: str, port: int, timeout_s: float) -> socket.socket:
         raise KafkaProbeFailed(kind, host, port, timeout_s, exc if kind is FailureKind.OTHER else "") from None
 
 
-def ask_api_versions(host: str, port: int, timeout_s: float = 2.0) -> frozenset[int]:
-    """The API keys the endpoint supports; ``KafkaProbeFailed`` within about ``2 * timeout_s`` when it cannot say."""
+def ask_versions(host: str, port: int, timeout_s: float = 2.0) -> dict[int, tuple[int, int]]:
+    """``{api key: (min version, max version)}`` the endpoint supports; ``KafkaProbeFailed`` within about
+    ``2 * timeout_s`` when it cannot say."""
     client_id = b"course-probe"
     body = struct.pack(">hhih", _API_VERSIONS, 0, 7, len(client_id)) + client_id
     with _open(host, port, timeout_s) as sock:
@@ -109,7 +110,21 @@ def ask_api_versions(host: str, port: int, timeout_s: float = 2.0) -> frozenset[
     correlation_id, error_code, count = struct.unpack(">ihi", payload[:10])
     if correlation_id != 7 or error_code != 0 or not 0 < count < 1000 or len(payload) < 10 + 6 * count:
         raise KafkaProbeFailed(FailureKind.PROTOCOL, host, port, timeout_s)
-    return frozenset(struct.unpack(">h", payload[10 + 6 * i : 12 + 6 * i])[0] for i in range(count))
+    entries = (struct.unpack(">hhh", payload[10 + 6 * i : 16 + 6 * i]) for i in range(count))
+    return {key: (low, high) for key, low, high in entries}
+
+
+def ask_api_versions(host: str, port: int, timeout_s: float = 2.0) -> frozenset[int]:
+    """The API keys the endpoint supports; ``KafkaProbeFailed`` within about ``2 * timeout_s`` when it cannot say."""
+    return frozenset(ask_versions(host, port, timeout_s))
+
+
+def api_versions(host: str, port: int, timeout_s: float = 2.0) -> dict[int, tuple[int, int]] | None:
+    """``{api key: (min version, max version)}`` the endpoint supports, or None when it does not answer like Kafka."""
+    try:
+        return ask_versions(host, port, timeout_s)
+    except KafkaProbeFailed:
+        return None
 
 
 def api_keys(host: str, port: int, timeout_s: float = 2.0) -> frozenset[int] | None:

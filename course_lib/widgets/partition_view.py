@@ -190,7 +190,7 @@ class PartitionBoard:
                  f"<code>{html.escape(self.group_id)}</code> · {len(self.workers)} consumer(s){state}"
                  "<table cellpadding='4' style='border-collapse:collapse;margin-top:4px'>"
                  "<tr><th>partition</th><th style='text-align:left'>records (newest right)</th><th>owner</th>"
-                 "<th>committed</th><th>end</th><th>lag</th></tr>"]
+                 "<th>committed</th><th>high-water mark</th><th>lag</th></tr>"]
         for row in self.rows():
             p = row["partition"]
             with self._lock:

@@ -176,12 +176,10 @@ class PerfLabWidget:
         points = self.points(scenario)
         if not points:
             return ""
-        import matplotlib
+        from matplotlib.figure import Figure  # a Figure of its own: no pyplot, the kernel's backend stays as it is
 
-        matplotlib.use("Agg")  # draw off-screen: the SVG goes into the widget, never a GUI window
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6.5, 0.5 + 0.45 * len(points)))
+        fig = Figure(figsize=(6.5, 0.5 + 0.45 * len(points)))
+        ax = fig.subplots()
         labels = list(points)
         values = [p.value for p in points.values()]
         unit = next(iter(points.values())).unit
@@ -194,5 +192,4 @@ class PerfLabWidget:
         fig.tight_layout()
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg")
-        plt.close(fig)
         return buffer.getvalue()

@@ -1,9 +1,9 @@
-"""The revenue chart: revenue per event-time window as bars, top products, late events — and a lateness slider.
+"""The revenue chart: revenue per event-time window as bars, top products, late events — and a grace slider.
 
 State lives on :class:`RevenueChart`: final window totals (from ``WindowResult`` callbacks), provisional totals
 of open windows, and the late-event count. Moving the slider replays the recorded events through a fresh
-aggregator with that allowed lateness, so a learner sees how lateness trades completeness against delay. A cell
-can call ``chart.replay(lateness_ms)`` exactly as the slider does.
+aggregator with that grace period (Kafka Streams' word; Flink's bounded out-of-orderness), so a learner sees how
+grace trades completeness against delay. A cell can call ``chart.replay(grace_ms)`` exactly as the slider does.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from course_lib.streams import HoppingWindows, WindowedAggregator, WindowResult,
 class RevenueChart:
     """Bars per window (final ones solid, provisional ones pale) and the top products."""
 
-    def __init__(self, windows: HoppingWindows, *, allowed_lateness_ms: int = 0, title: str = "revenue",
+    def __init__(self, windows: HoppingWindows, *, grace_ms: int = 0, title: str = "revenue",
                  inputs: int = 1) -> None:
         self.windows = windows
         self.inputs = inputs  # partitions feeding the chart: the replay's watermark waits for all of them
@@ -30,15 +30,15 @@ class RevenueChart:
         self.late = 0
         self.events: list[tuple[int, str, float, int]] = []  # what was seen (with its partition), for replays
         self._lock = threading.Lock()
-        self.slider = widgets.IntSlider(value=allowed_lateness_ms // 1000, min=0, max=120, step=1,
-                                        description="lateness (s)", continuous_update=False)
+        self.slider = widgets.IntSlider(value=grace_ms // 1000, min=0, max=120, step=1,
+                                        description="grace (s)", continuous_update=False)
         self.chart = widgets.HTML()
         self.log = widgets.Output()
         self.slider.observe(self._on_slider, names="value")
         self.view = widgets.VBox([self.chart, self.slider, self.log])
         self.view.add_class("course-revenue-lab")
         self.chart.add_class("course-revenue-bars")
-        self.slider.add_class("course-revenue-lateness")
+        self.slider.add_class("course-revenue-grace")
         self.log.add_class("course-revenue-log")
         self.render()
 
@@ -62,10 +62,10 @@ class RevenueChart:
         with self._lock:
             self.events.append((event_ms, product, cents, source))
 
-    # ---- what-if: another allowed lateness ------------------------------------------------------------------
-    def replay(self, allowed_lateness_ms: int) -> dict[str, Any]:
-        """Recompute every window from the recorded events with this lateness; returns the outcome."""
-        aggregator: WindowedAggregator[str] = WindowedAggregator(self.windows, allowed_lateness_ms=allowed_lateness_ms,
+    # ---- what-if: another grace period ----------------------------------------------------------------------
+    def replay(self, grace_ms: int) -> dict[str, Any]:
+        """Recompute every window from the recorded events with this grace period; returns the outcome."""
+        aggregator: WindowedAggregator[str] = WindowedAggregator(self.windows, grace_ms=grace_ms,
                                                                  inputs=self.inputs)
         with self._lock:
             events = list(self.events)
@@ -81,9 +81,9 @@ class RevenueChart:
             self.late = late
         self.render()
         counted = sum(r.total for r in aggregator.emitted)
-        outcome = {"allowed_lateness_ms": allowed_lateness_ms, "late": late, "counted_cents": counted,
+        outcome = {"grace_ms": grace_ms, "late": late, "counted_cents": counted,
                    "windows": len(self.final)}
-        self.log.append_stdout(f"lateness {allowed_lateness_ms / 1000:g}s: {late} late event(s), "
+        self.log.append_stdout(f"grace {grace_ms / 1000:g}s: {late} late event(s), "
                                f"{counted / 100:,.2f} counted in windows\n")
         return outcome
 
@@ -109,7 +109,7 @@ class RevenueChart:
             totals: dict[str, float] = {}
             for products in self.final.values():
                 for product, cents in products.items():
-                    totals[product] = totals.get(product, 0.0) + cents
+                    totals[product] = totals.get(product, 0) + cents
         return top_keys(totals, n)
 
     def html(self) -> str:

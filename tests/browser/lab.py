@@ -32,6 +32,7 @@ from typing import Any
 import requests
 from playwright.sync_api import BrowserContext, Locator, Page, Playwright
 
+from course_lib.labconfig import lab_environment
 from course_lib.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +45,10 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
-# JupyterLab user settings for a quiet, deterministic session: no news or update pop-ups, no autosave, and every
-# cell kept in the DOM (windowing off) so a test can read any cell's output without scrolling to it first.
+# JupyterLab user settings for a deterministic session: no autosave, and every cell kept in the DOM (windowing off)
+# so a test can read any cell's output without scrolling to it first. The news pop-up is not silenced here: the
+# server gets the course's own Lab configuration (course_lib.labconfig), so the tests see what a learner sees.
 LAB_SETTINGS: dict[str, dict[str, Any]] = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False,
-    },
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
@@ -98,8 +97,10 @@ def free_port() -> int:
 class JupyterLab:
     """A private JupyterLab server for one test session. Use as a context manager, or call start() / stop()."""
 
-    def __init__(self, notebooks: Iterable[Path], work_dir: Path, *, startup_timeout_s: float = 90) -> None:
+    def __init__(self, notebooks: Iterable[Path], work_dir: Path, *, startup_timeout_s: float = 90,
+                 course_config: bool = True) -> None:
         self.work_dir = work_dir
+        self.course_config = course_config  # the course's Lab configuration (no news pop-up), as `course_lib lab`
         self.root_dir = work_dir / "root"
         self.home = work_dir / "home"
         self.log_path = work_dir / "jupyterlab.log"
@@ -127,7 +128,8 @@ class JupyterLab:
                 "IPYTHONDIR": self.work_dir / "ipython"}
         for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
-        return {**os.environ, **{k: str(v) for k, v in dirs.items()}, "JUPYTER_PLATFORM_DIRS": "1"}
+        env = {**os.environ, **{k: str(v) for k, v in dirs.items()}, "JUPYTER_PLATFORM_DIRS": "1"}
+        return lab_environment(self.work_dir / "course-jupyter-config", env) if self.course_config else env
 
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Call the server's REST API with the token."""
@@ -305,6 +307,10 @@ class LabPage:
         condition = own_kernel_idle if name else self.lab.kernels_idle
         what = f"the kernel of {name or 'the notebook'} to be idle"
         wait_until(condition, timeout=timeout_s, interval=0.25, what=what)
+
+    def news_prompt_shown(self) -> bool:
+        """Whether JupyterLab's "official Jupyter news?" toast is on the page (the course's Lab must not ask)."""
+        return self.page.get_by_text("official Jupyter news").count() > 0
 
     def errors(self) -> list[str]:
         """Tracebacks shown in any cell's output (JupyterLab renders errors with the stderr mime type)."""

@@ -15,6 +15,7 @@ def test_notebook_00_doctor_widget_rechecks_in_the_browser(
     lab_page.open_notebook("00_start_here.ipynb")
     lab_page.run_all_cells(timeout_s=120)
     assert lab_page.errors() == []
+    assert not lab_page.news_prompt_shown()  # no toast over the widgets on first open
 
     doctor = lab_page.widget("course-doctor-panel")  # the first panel: the real services, not the broken demo
     status = doctor.locator(".course-doctor-status")

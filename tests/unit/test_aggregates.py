@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from course_lib.aggregates import AggregateNotFound, DomainError, Repository
+from course_lib.aggregates import SNAPSHOT_SCHEMA_KEY, Aggregate, AggregateNotFound, DomainError, Repository, handles
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.domain.order import Order
 from course_lib.eventstore import ConcurrencyError, InMemoryEventStore, SQLiteEventStore
-from course_lib.eventstore.base import EventStore
-from course_lib.messages import envelope
+from course_lib.eventstore.base import EventStore, Snapshot
+from course_lib.messages import Event, envelope, registry
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -135,10 +136,67 @@ def test_a_snapshot_that_no_longer_fits_is_skipped_and_the_stream_replayed(store
     repo = Repository(store, Order)
     order = new_order(repo, items=3)
     snapshot = repo.save_snapshot(order)
-    store.save_snapshot(snapshot.model_copy(update={"state": {"status": "draft"}}))  # written by older code
+    damaged = {"status": "draft", SNAPSHOT_SCHEMA_KEY: Order.snapshot_schema}  # the right schema, fields missing
+    store.save_snapshot(snapshot.model_copy(update={"state": damaged}))
     loaded = repo.load("o1")
     assert loaded.summary() == order.summary() and repo.events_replayed == 4
     assert len(repo.snapshot_failures) == 1 and "KeyError" in repo.snapshot_failures[0]
     repo.save_snapshot(loaded)
     repo.load("o1")
     assert repo.events_replayed == 0 and len(repo.snapshot_failures) == 1
+
+
+@registry.register
+class TillPaid(Event):
+    order_id: str
+    amount_cents: int
+
+
+def _till(schema: int, divisor: int) -> type[Aggregate]:
+    """Two releases of one aggregate: same name, same snapshot shape — ``total`` in cents, then in euros."""
+
+    class Till(Aggregate):
+        stream_prefix = "till"
+        snapshot_schema = schema
+
+        def __init__(self, aggregate_id: str) -> None:
+            super().__init__(aggregate_id)
+            self.total = 0
+
+        @handles(TillPaid)
+        def _paid(self, event: TillPaid) -> None:
+            self.total += event.amount_cents // divisor
+
+        def snapshot_state(self) -> dict[str, Any]:
+            return {"total": self.total}
+
+        def restore_state(self, state: dict[str, Any]) -> None:
+            self.total = state["total"]
+
+    return Till
+
+
+def test_a_snapshot_whose_meaning_changed_is_discarded_not_used_silently(store: EventStore) -> None:
+    in_cents, in_euros = _till(1, 1), _till(2, 100)
+    old_repo = Repository(store, in_cents)
+    till = in_cents("t1")
+    till.record(TillPaid(order_id="o1", amount_cents=1250))
+    till.record(TillPaid(order_id="o2", amount_cents=750))
+    old_repo.save(till)
+    old_repo.save_snapshot(till)  # {"total": 2000}: cents, the old meaning — the shape still loads today
+
+    new_repo = Repository(store, in_euros)
+    loaded = new_repo.load("t1")
+    assert loaded.total == 19 and new_repo.events_replayed == 2  # 12 + 7 euros, replayed from the events
+    assert new_repo.snapshot_failures == ["till-t1 v2: written under snapshot schema 1, Till is at schema 2: discarded"]
+    new_repo.save_snapshot(loaded)
+    assert new_repo.load("t1").total == 19 and new_repo.events_replayed == 0  # the fresh snapshot is used
+
+
+def test_a_snapshot_without_a_schema_is_discarded(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    order = new_order(repo, items=2)
+    unmarked = {k: v for k, v in repo.save_snapshot(order).state.items() if k != SNAPSHOT_SCHEMA_KEY}
+    store.save_snapshot(Snapshot(stream_id="order-o1", version=3, type="Order", state=unmarked))
+    assert repo.load("o1").summary() == order.summary() and repo.events_replayed == 3
+    assert "no snapshot schema" in repo.snapshot_failures[0]

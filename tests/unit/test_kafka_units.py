@@ -91,3 +91,22 @@ def test_a_missing_broker_fails_in_seconds_with_the_url_and_the_fix() -> None:
     with pytest.raises(ServiceUnavailable) as caught:  # answered by the handshake, before any client retries
         connect(lambda: pytest.fail("must not build a client (it would retry for 30 s)"), bootstrap)
     assert bootstrap in str(caught.value) and "services start" in str(caught.value)
+
+
+def test_a_group_resumes_at_its_commit_or_where_auto_offset_reset_says() -> None:
+    from course_lib.messaging.kafka.admin import resume_offset
+
+    assert resume_offset(7, log_start=0, end=10) == 7
+    assert resume_offset(None, log_start=3, end=10) == 3  # earliest: the log start, not offset 0
+    assert resume_offset(None, log_start=3, end=10, auto_offset_reset="latest") == 10
+    assert resume_offset(1, log_start=3, end=10) == 3  # the commit was deleted by retention: reset applies
+    with pytest.raises(ValueError, match="earliest"):
+        resume_offset(None, 0, 1, "none")
+
+
+def test_lag_without_a_commit_counts_from_the_log_start_and_shows_dashes_like_the_cli() -> None:
+    from course_lib.messaging.kafka import PartitionLag
+
+    never = PartitionLag(0, None, end=10, lag=7, log_start=3)
+    assert never.resumes_at == 3 and never.shown_as() == ("-", "-")
+    assert PartitionLag(1, 4, 10, 6).shown_as() == ("4", "6")

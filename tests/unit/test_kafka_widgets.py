@@ -118,7 +118,7 @@ def test_revenue_chart_shows_final_and_open_windows_and_top_products() -> None:
     assert "(open)" in chart.chart.value and "late events: <b>0</b>" in chart.chart.value
 
 
-def test_the_lateness_slider_replays_the_events_and_counts_late_ones() -> None:
+def test_the_grace_slider_replays_the_events_and_counts_late_ones() -> None:
     chart = RevenueChart(TumblingWindows(10_000))
     for event in [(1_000, "mug", 100), (15_000, "mug", 100), (8_000, "tee", 50), (25_000, "cap", 10)]:
         chart.record(*event)
@@ -127,7 +127,7 @@ def test_the_lateness_slider_replays_the_events_and_counts_late_ones() -> None:
     chart.slider.value = 10  # seconds, as a learner would drag it
     assert chart.late == 0
     assert chart.window_totals() == {0: 150, 10_000: 100, 20_000: 10}
-    assert "lateness 10s: 0 late event(s)" in "".join(o.get("text", "") for o in chart.log.outputs)
+    assert "grace 10s: 0 late event(s)" in "".join(o.get("text", "") for o in chart.log.outputs)
 
 
 def test_pausing_the_group_pauses_every_consumer_and_the_toggle_resumes_them() -> None:

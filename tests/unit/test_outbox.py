@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated, OrderSubmitted
+from course_lib.domain.events import OrderCreated, OrderSubmitted, PaymentCharged
 from course_lib.domain.services import SimulatedCrash
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messages import envelope
@@ -116,6 +117,26 @@ def test_inbox_applies_a_message_once(db: Path) -> None:
     assert other.handle(env, lambda c, e: None) is True
     inbox.close()
     other.close()
+
+
+def test_the_dedup_key_decides_which_repeats_the_inbox_absorbs(db: Path) -> None:
+    charge = PaymentCharged(order_id="o7", payment_id="pay-1", amount_cents=2500)
+    first = envelope(charge)
+    deliveries = [first, first,  # a redelivery: the same message twice
+                  envelope(charge),  # the client re-sent its command after a timeout: same payment, fresh id
+                  envelope(PaymentCharged(order_id="o7", payment_id="pay-2", amount_cents=900))]  # a 2nd payment
+
+    def credited(key: Any, name: str) -> int:
+        inbox = SqliteInbox(db, name, **({"key": key} if key else {}))
+        total = [0]
+        for env in deliveries:
+            inbox.handle(env, lambda conn, e: total.__setitem__(0, total[0] + e.message.amount_cents))
+        inbox.close()
+        return total[0]
+
+    assert credited(None, "by-message-id") == 2500 * 2 + 900  # the re-sent command is charged twice
+    assert credited(lambda e: e.message.order_id, "by-order") == 2500  # the second, real payment is lost
+    assert credited(lambda e: e.message.payment_id, "by-payment") == 2500 + 900  # the business key is right
 
 
 def test_inbox_effect_failure_records_nothing(db: Path) -> None:

@@ -57,3 +57,17 @@ def test_the_button_runs_the_form_and_shows_failures_in_the_widget() -> None:
     lab.run_button.click()
     assert "failed" in lab.status.value and "127.0.0.1:5672" in lab.status.value
     assert len(lab.history) == 1
+
+
+def test_drawing_the_chart_leaves_the_kernels_matplotlib_backend_alone() -> None:
+    import matplotlib
+
+    original = matplotlib.get_backend()
+    matplotlib.use("pdf")  # stands for whatever the learner's kernel uses (inline, widget, a GUI)
+    try:
+        lab = PerfLabWidget(fake)
+        lab.run("RabbitMQ publish", "confirm each")
+        assert "<svg" in lab.chart_svg("RabbitMQ publish")
+        assert matplotlib.get_backend() == "pdf"
+    finally:
+        matplotlib.use(original)

@@ -193,3 +193,11 @@ def test_nb06_check_accepts_the_solution_and_rejects_wrong_answers() -> None:
     assert "skipped" in check(_SkipsRedelivered).message
     assert "duplicates" in check(_CountsAll).message
     assert not check(_CountsAll())  # an instance instead of the class
+
+
+@pytest.mark.parametrize(("version", "refuses"), [("3.10.8", False), ("4.1.4", False), ("4.2.0", False),
+                                                  ("4.3.0", True), ("4.3.5", True), ("5.0.1", True)])
+def test_only_rabbitmq_4_3_and_later_refuse_transient_non_exclusive_queues(version: str, refuses: bool) -> None:
+    from course_lib.messaging.rabbitmq import refuses_transient_nonexclusive_queues
+
+    assert refuses_transient_nonexclusive_queues(version) is refuses

@@ -1,8 +1,21 @@
 """Topics, consumer-group offsets and lag.
 
-Lag is *high-water mark − committed offset* per partition. The high-water mark comes from a fetch response
-(``consumer.highwater(tp)`` after a poll), not from ``end_offsets()``: Tansu answers ``end_offsets()`` wrongly when a
-batch holds more than one record, and the fetch route is correct on Apache Kafka too.
+Three offsets bound a partition, and they are easy to mix up:
+
+- the **log-start offset**: the first record still stored (retention and ``delete_records`` move it up);
+- the **log-end offset**: the offset the leader gives the next record it appends;
+- the **high-water mark**: the end of what every in-sync replica has — what a ``read_uncommitted`` consumer can
+  read up to. It trails the log-end offset while followers catch up; on one broker the two coincide. A
+  ``read_committed`` consumer stops earlier still, at the **last stable offset** (before the first record of a
+  transaction that is still open).
+
+Lag here is *high-water mark − where the group resumes*, as ``kafka-consumer-groups --describe`` computes it. The
+group resumes at its committed offset; with no committed offset (or one below the log start, deleted by retention)
+it resumes where ``auto_offset_reset`` says: the log start (``earliest``, the course's setting) or the high-water
+mark (``latest``). ``kafka-consumer-groups`` prints ``-`` as the current offset and lag of such a partition.
+The high-water mark comes from a fetch response (``consumer.highwater(tp)`` after a poll), not from
+``end_offsets()``: Tansu answers ``end_offsets()`` wrongly when a batch holds more than one record, and the fetch
+route is correct on Apache Kafka too.
 """
 
 from __future__ import annotations
@@ -36,9 +49,36 @@ class PartitionLag:
     """How far a group is behind on one partition."""
 
     partition: int
-    committed: int  # the next offset the group will read (0 when it has committed nothing)
-    end: int  # the high-water mark: the offset the next record will get
-    lag: int
+    committed: int | None  # the group's committed offset (the next record it reads); None: nothing committed
+    end: int  # the high-water mark: the end of what consumers can read (the log-end offset on one broker)
+    lag: int  # records from where the group resumes up to the high-water mark
+    log_start: int = 0  # the first offset still stored
+    auto_offset_reset: str = "earliest"  # where the group resumes without a usable committed offset
+
+    @property
+    def resumes_at(self) -> int:
+        """The offset the group reads next: its commit, or the reset position when it has none it can use."""
+        return resume_offset(self.committed, self.log_start, self.end, self.auto_offset_reset)
+
+    def shown_as(self) -> tuple[str, str]:
+        """(CURRENT-OFFSET, LAG) as ``kafka-consumer-groups --describe`` prints them: ``-`` without a commit."""
+        if self.committed is None:
+            return "-", "-"
+        return str(self.committed), str(self.end - self.committed)
+
+
+def resume_offset(committed: int | None, log_start: int, end: int, auto_offset_reset: str = "earliest") -> int:
+    """Where a group member starts reading a partition.
+
+    A committed offset still in the log wins. Without one, or when retention already deleted it (below the log
+    start), ``auto_offset_reset`` decides: ``earliest`` = the log start, ``latest`` = the end.
+    """
+    if auto_offset_reset not in ("earliest", "latest"):
+        raise ValueError(f"auto_offset_reset must be 'earliest' or 'latest', got {auto_offset_reset!r} "
+                         "('none' raises in the consumer instead of resuming)")
+    if committed is not None and log_start <= committed <= end:
+        return committed
+    return log_start if auto_offset_reset == "earliest" else end
 
 
 class Topics:
@@ -114,11 +154,30 @@ class Topics:
         finally:
             probe.close(autocommit=False)
 
-    def lag(self, group_id: str, topic: str, timeout: float = 5.0) -> dict[int, PartitionLag]:
-        """Per partition: committed offset, high-water mark and the difference."""
+    def log_start_offsets(self, topic: str, timeout: float = 5.0) -> dict[int, int]:
+        """The first offset still stored in each partition of ``topic`` (0 until retention deletes records)."""
+        partitions = [TopicPartition(topic, p) for p in range(self.describe(topic).partitions)]
+        probe: KafkaConsumer = connect(lambda: KafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+            request_timeout_ms=int(timeout * 1000)), self.bootstrap)
+        try:
+            starts = probe.beginning_offsets(partitions, timeout_ms=int(timeout * 1000))
+        finally:
+            probe.close(autocommit=False)
+        return {tp.partition: int(offset) for tp, offset in starts.items()}
+
+    def lag(self, group_id: str, topic: str, timeout: float = 5.0, *,
+            auto_offset_reset: str = "earliest") -> dict[int, PartitionLag]:
+        """Per partition: committed offset (None if none), high-water mark, and the records the group still has to
+        read from where it resumes (see ``resume_offset``)."""
         ends = self.end_offsets(topic, timeout)
+        starts = self.log_start_offsets(topic, timeout)
         committed = self.group_offsets(group_id).get(topic, {})
-        return {p: PartitionLag(p, committed.get(p, 0), end, end - committed.get(p, 0)) for p, end in ends.items()}
+        lags = {}
+        for p, end in ends.items():
+            resumes = resume_offset(committed.get(p), starts.get(p, 0), end, auto_offset_reset)
+            lags[p] = PartitionLag(p, committed.get(p), end, end - resumes, starts.get(p, 0), auto_offset_reset)
+        return lags
 
     def close(self) -> None:
         self._admin.close()

@@ -25,7 +25,8 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
 
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "acks": "all",
-    "enable_idempotence": True,  # retries cannot duplicate or reorder a partition's records
+    "enable_idempotence": True,  # this producer's retries cannot duplicate or reorder a partition's records
+    # (per producer session: a restarted producer gets a new producer id, and its re-sends are new records)
     "linger_ms": 5,
 }
 

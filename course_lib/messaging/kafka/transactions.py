@@ -1,7 +1,17 @@
-"""Exactly-once within Kafka: consume → transform → produce, with the input offsets inside the same transaction.
+"""Exactly-once *within Kafka*: consume → transform → produce, with the input offsets inside the same transaction.
 
-Either the output records *and* the consumer's new offsets are committed together, or neither is: a crash between
-"produced" and "committed" cannot cause duplicates downstream (for ``read_committed`` readers on Apache Kafka).
+Either the output records *and* the consumer's new offsets are committed together, or neither is. What that buys,
+and what it does not:
+
+- a crash between "produced" and "committed" leaves no duplicate **for ``read_committed`` readers on Apache
+  Kafka**: the dead transaction is aborted (when a new producer with the same ``transactional_id`` calls
+  ``init_transactions()``, or when the transaction times out) and its records are never shown to them. The
+  embedded Tansu broker shows aborted records to ``read_committed`` readers too;
+- the batch of a crashed transaction **is processed again** by the next instance: the transform runs twice.
+  Anything it does outside Kafka — a database write, an e-mail, a payment call — happens twice, unless that
+  effect is idempotent on its own (an idempotency key, an inbox): Kafka transactions cover only reads from and
+  writes to Kafka;
+- the committed offsets say where the group will resume, not how many times each input was processed.
 
 A *zombie* is an old instance that still runs after its replacement started (a long GC pause, a network
 partition). Both use the same ``transactional_id``; when the new one calls ``init_transactions()`` the broker
@@ -55,11 +65,13 @@ class TransactionalProducer(Producer):
         self.transactional_id = transactional_id
         self.raw.init_transactions()
 
-    def run_transaction(self, outputs: Iterable[Output],
-                        offsets: dict[TopicPartition, int] | None = None, group_id: str | None = None) -> int:
+    def run_transaction(self, outputs: Iterable[Output], offsets: dict[TopicPartition, int] | None = None,
+                        group_id: str | None = None, *, before_commit: Callable[[], None] | None = None) -> int:
         """Produce ``outputs`` (and commit ``offsets`` for ``group_id``) atomically. Returns how many records.
 
-        Raises ``ProducerFenced`` when a newer producer took over the transactional id.
+        ``before_commit`` runs once the outputs are on the broker and the offsets are in the transaction, just
+        before the commit — the moment a crash demo kills the process at. Raises ``ProducerFenced`` when a newer
+        producer took over the transactional id.
         """
         count = 0
         try:
@@ -72,6 +84,9 @@ class TransactionalProducer(Producer):
                     raise CourseError("offsets given without group_id: pass the consumer group that owns them")
                 self.raw.send_offsets_to_transaction(
                     {tp: OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()}, group_id)
+            if before_commit is not None:
+                self.raw.flush()
+                before_commit()
             self.raw.commit_transaction()
         except KafkaError as exc:
             if _is_fenced(exc):
@@ -114,9 +129,13 @@ class ExactlyOnceProcessor:
         self.transactions = 0
         self.processed = 0
 
-    def process(self, max_messages: int = 100, timeout: float = 5.0, *, crash_before_commit: bool = False) -> int:
-        """Process one batch in one transaction. ``crash_before_commit`` aborts instead, as a crash would, and
-        rewinds to the last committed offsets: the batch will be processed again, its outputs written once."""
+    def process(self, max_messages: int = 100, timeout: float = 5.0, *, crash_before_commit: bool = False,
+                before_commit: Callable[[], None] | None = None) -> int:
+        """Process one batch in one transaction; returns how many input records it committed.
+
+        ``crash_before_commit`` aborts instead (an in-process stand-in for a crash) and rewinds to the last
+        committed offsets: the batch will be transformed again. For a real crash, kill the process in
+        ``before_commit`` (see ``course_lib.messaging.kafka.crashdemo``)."""
         records = _poll_bounded(self._consumer, max_messages, timeout, stop_when_idle=True)
         if not records:
             return 0
@@ -132,7 +151,7 @@ class ExactlyOnceProcessor:
             self.producer.abort()
             self._rewind()
             return 0
-        self.producer.run_transaction(outputs, offsets, self.group_id)
+        self.producer.run_transaction(outputs, offsets, self.group_id, before_commit=before_commit)
         self.transactions += 1
         self.processed += len(records)
         return len(records)

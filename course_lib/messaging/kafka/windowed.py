@@ -39,11 +39,15 @@ def result_to_json(result: WindowResult[str]) -> dict[str, Any]:
 
 
 def results_table(topic: str, bootstrap: str | None = None, timeout: float = 5.0) -> dict[tuple[int, str], float]:
-    """Read a results topic into {(window start, key): total}; a later record for the same key replaces it."""
+    """Read a results topic into {(window start, key): total}; a later record for the same key replaces it.
+
+    Totals come back as written: integer cents stay ``int``.
+    """
     table: dict[tuple[int, str], float] = {}
     for record in read_topic(topic, bootstrap, timeout=timeout, max_messages=1_000_000):
         data = record.json()
-        table[(int(data["window_start_ms"]), str(data["key"]))] = float(data["total"])
+        total = data["total"]
+        table[(int(data["window_start_ms"]), str(data["key"]))] = total if isinstance(total, int) else float(total)
     return table
 
 
@@ -51,7 +55,7 @@ class WindowedJob:
     """Aggregates ``extract(record) -> (event_ms, key, value)`` per window; ``run()`` is bounded and re-callable."""
 
     def __init__(self, source: str, results_topic: str, group_id: str, windows: HoppingWindows,
-                 extract: Extract, *, allowed_lateness_ms: int = 0, bootstrap: str | None = None,
+                 extract: Extract, *, grace_ms: int = 0, bootstrap: str | None = None,
                  on_result: Callable[[WindowResult[str]], None] | None = None) -> None:
         self.source = source
         self.results_topic = results_topic
@@ -68,7 +72,7 @@ class WindowedJob:
             raise CourseError(f"topic {source!r} does not exist: create it with Topics.create({source!r}, ...)")
         self._partitions = [TopicPartition(source, p) for p in sorted(partitions)]
         self.aggregator: WindowedAggregator[str] = WindowedAggregator(
-            windows, allowed_lateness_ms=allowed_lateness_ms, resume_watermark_ms=resume, inputs=len(partitions))
+            windows, grace_ms=grace_ms, resume_watermark_ms=resume, inputs=len(partitions))
         self.aggregator.on_result.append(self._emit)
         if on_result is not None:
             self.aggregator.on_result.append(on_result)

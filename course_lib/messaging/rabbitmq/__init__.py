@@ -9,11 +9,13 @@ from course_lib.messaging.rabbitmq.connection import RabbitConnection, connect, 
 from course_lib.messaging.rabbitmq.consumer import QueueNotFound, consume, drain
 from course_lib.messaging.rabbitmq.management import (
     QueueDepth,
+    broker_version,
     close_connection,
     management_depth,
     passive_depth,
     queue_depth,
 )
+from course_lib.messaging.rabbitmq.policies import Policy, clear_policy, set_policy
 from course_lib.messaging.rabbitmq.publisher import Publisher, PublishNotConfirmed, Unroutable
 from course_lib.messaging.rabbitmq.retry import (
     RetryPolicy,
@@ -30,16 +32,17 @@ from course_lib.messaging.rabbitmq.topology import (
     TopologyMismatch,
     declare,
     delete_topology,
+    refuses_transient_nonexclusive_queues,
     topic_matches,
 )
 from course_lib.messaging.rabbitmq.wire import Delivery, decode, properties_for, x_death_count
 from course_lib.messaging.rabbitmq.worker import Worker, WorkerStats
 
 __all__ = [
-    "Binding", "ConfirmReport", "Delivery", "Exchange", "FailedMessage", "PublishNotConfirmed", "Publisher", "Queue",
-    "QueueDepth", "QueueNotFound",
-    "RabbitConnection", "RetryPolicy", "Topology", "TopologyMismatch", "Unroutable", "Worker", "WorkerStats",
-    "attempt_number", "close_connection", "connect", "connection_parameters", "consume", "dead_letter_queue", "declare",
-    "decode", "delete_topology", "drain", "management_depth", "passive_depth", "properties_for", "queue_depth",
-    "quorum_with_delivery_limit", "retry_topology", "topic_matches", "x_death_count",
+    "Binding", "ConfirmReport", "Delivery", "Exchange", "FailedMessage", "Policy", "PublishNotConfirmed", "Publisher",
+    "Queue", "QueueDepth", "QueueNotFound", "RabbitConnection", "RetryPolicy", "Topology", "TopologyMismatch",
+    "Unroutable", "Worker", "WorkerStats", "attempt_number", "broker_version", "clear_policy", "close_connection",
+    "connect", "connection_parameters", "consume", "dead_letter_queue", "declare", "decode", "delete_topology",
+    "drain", "management_depth", "passive_depth", "properties_for", "queue_depth", "quorum_with_delivery_limit",
+    "refuses_transient_nonexclusive_queues", "retry_topology", "set_policy", "topic_matches", "x_death_count",
 ]

@@ -29,6 +29,13 @@ class QueueDepth:
     source: Literal["management", "passive"]
 
 
+def management_api(url: str | None = None) -> tuple[str, tuple[str, str]]:
+    """The management HTTP API's base URL (``http://host:port``) and credentials, from the configured URL."""
+    parts = urlsplit(url or get_settings().rabbitmq_management_url)
+    base = parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}").geturl()
+    return base.rstrip("/"), (parts.username or "guest", parts.password or "guest")
+
+
 def passive_depth(conn: RabbitConnection, queue: str) -> QueueDepth:
     """Exact ready count and consumers via a passive declare (``QueueNotFound`` if the queue is missing)."""
     channel = conn.channel()
@@ -44,12 +51,9 @@ def management_depth(queue: str, *, url: str | None = None, vhost: str = "/", ti
     """Ready/unacked/consumers from the management API (sampled: may lag a few seconds)."""
     import requests
 
-    parts = urlsplit(url or get_settings().rabbitmq_management_url)
-    base = parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}").geturl()
-    response = requests.get(
-        f"{base}/api/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}",
-        auth=(parts.username or "guest", parts.password or "guest"), timeout=timeout,
-    )
+    base, auth = management_api(url)
+    response = requests.get(f"{base}/api/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}", auth=auth,
+                            timeout=timeout)
     if response.status_code == 404:
         raise QueueNotFound(f"queue {queue!r} does not exist: declare it first")
     response.raise_for_status()
@@ -71,6 +75,17 @@ def queue_depth(conn: RabbitConnection, queue: str) -> QueueDepth:
     return QueueDepth(queue, exact.ready, sampled.unacked, exact.consumers, "management")
 
 
+def broker_version(*, url: str | None = None, timeout: float = 5.0) -> str:
+    """The RabbitMQ version the management API reports (``/api/overview``), e.g. ``"3.10.8"`` or ``"4.1.4"``."""
+    import requests
+
+    base, auth = management_api(url)
+    response = requests.get(f"{base}/api/overview", params={"columns": "rabbitmq_version"}, auth=auth,
+                            timeout=timeout)
+    response.raise_for_status()
+    return str(response.json()["rabbitmq_version"])
+
+
 def close_connection(connection_name: str, *, reason: str = "closed on purpose", timeout: float = 10.0,
                      url: str | None = None) -> list[str]:
     """Have the broker close every connection whose client-given name is ``connection_name``; return their names.
@@ -83,9 +98,7 @@ def close_connection(connection_name: str, *, reason: str = "closed on purpose",
 
     from course_lib.waiting import wait_until
 
-    parts = urlsplit(url or get_settings().rabbitmq_management_url)
-    base = parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}").geturl()
-    auth = (parts.username or "guest", parts.password or "guest")
+    base, auth = management_api(url)
 
     def matching() -> list[str]:
         response = requests.get(f"{base}/api/connections", params={"columns": "name,client_properties"},

@@ -1,7 +1,8 @@
 """Retries with backoff through delay queues, and a dead-letter queue that keeps what could not be processed.
 
-RabbitMQ has no "deliver later" (the delayed-message plugin is gone in 4.x). A delay is a queue nobody consumes
-from, whose messages expire after a TTL and are then dead-lettered back to the work queue:
+Core RabbitMQ has no "deliver later", and the community delayed-message-exchange plugin is archived (January
+2026) with no release for RabbitMQ 4.3. So a delay here is a queue nobody consumes from, whose messages expire
+after a TTL and are then dead-lettered back to the work queue:
 
     work queue --(handler failed, attempt n)--> <queue>.retry.<delay> --(TTL expires)--> work queue
                --(last attempt failed, or the message is malformed)--> <queue>.dlq (with the error in headers)

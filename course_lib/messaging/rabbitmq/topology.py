@@ -5,12 +5,20 @@ is redeclared as quorum, a different TTL …) the broker answers ``406 PRECONDIT
 ``declare`` uses its own channel and turns that into ``TopologyMismatch`` explaining the fix, so the caller's
 channel and connection stay usable.
 
-Queues are durable or exclusive, never "non-durable and shared": RabbitMQ 4.3 refuses transient non-exclusive
-queues, and they would lose messages on a restart anyway.
+Queues are durable or exclusive, never "non-durable and shared" (transient non-exclusive): such a queue loses its
+messages on a restart, and RabbitMQ has deprecated it (the ``transient_nonexcl_queues`` deprecated feature).
+Up to 4.2 a broker accepts it with a deprecation warning in its log (the course's ``docker-compose.yml`` pins
+4.1.4, the CI machine runs 3.10); from **4.3.0** it refuses it by default (``541 INTERNAL_ERROR``, unless every node
+sets ``deprecated_features.permit.transient_nonexcl_queues = true``).
+
+When a declaration conflicts, the fix is rarely "delete and declare again": deleting a queue throws its messages
+away. TTL, dead-lettering and length limits can be changed on a live queue with a **policy**
+(``course_lib.messaging.rabbitmq.policies``); only a change of queue type needs a new queue.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,6 +34,14 @@ QueueKind = Literal["classic", "quorum", "exclusive"]
 
 class TopologyMismatch(CourseError):
     """A declaration conflicts with what already exists on the broker (AMQP 406)."""
+
+
+def refuses_transient_nonexclusive_queues(version: str) -> bool:
+    """Whether a RabbitMQ of ``version`` refuses non-durable non-exclusive queues by default (4.3.0 and later)."""
+    numbers = [int(part) for part in re.findall(r"\d+", version)[:2]]
+    if len(numbers) < 2:
+        raise ValueError(f"not a RabbitMQ version: {version!r} (expected e.g. '4.1.4')")
+    return (numbers[0], numbers[1]) >= (4, 3)
 
 
 @dataclass(frozen=True)
@@ -166,8 +182,11 @@ def _run(conn: RabbitConnection, what: str, action: Any) -> None:
         if exc.reply_code == 406:
             raise TopologyMismatch(
                 f"{what} conflicts with what already exists on the broker: {exc.reply_text}. "
-                "A queue or exchange cannot change its type or arguments in place. Either declare it exactly as "
-                "it exists, or delete it first (delete_topology(...) or the management UI) and declare again."
+                "A declaration cannot change a queue's type or arguments. Declare it exactly as it exists. To "
+                "change its TTL, dead-lettering or length limit, set a policy (set_policy(Policy.for_queue(...)), "
+                "or `rabbitmqctl set_policy`): the broker applies it to the live queue and keeps its messages. "
+                "Deleting the queue to declare it again would throw its messages away; a new queue type needs a "
+                "new queue and moving the messages (e.g. Shovel)."
             ) from exc
         if exc.reply_code == 404:
             raise TopologyMismatch(f"{what} refers to something missing: {exc.reply_text}. "

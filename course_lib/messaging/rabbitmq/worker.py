@@ -16,6 +16,10 @@ Nothing that arrives stops the worker: a body, a property or a header of any typ
 cannot read, and any exception in its own bookkeeping about a message, sends that message to ``<queue>.dlq`` with
 the reason. If the worker does stop on its own (its connection or channel is gone), ``running`` turns False, the
 cause is kept in ``error``, and ``stop()`` / ``join()`` raise ``WorkerFailed`` with the cause chained.
+
+Moving a message (to a delay queue or the dead-letter queue) is publish-with-confirm, then ack: nothing is lost,
+but it is at-least-once. A crash after the confirm and before the ack leaves the message in both queues, so it
+is handled (or parked) twice — notebook 06's failure panel allows for it; handlers must tolerate a repeat.
 """
 
 from __future__ import annotations
@@ -308,7 +312,8 @@ class Worker:
         self.stats.recent.append(("dead-lettered", f"{self._label(delivery)}: {describe_error(error)}"))
 
     def _forward(self, delivery: Delivery, target: str, error: BaseException | str, attempt: int) -> None:
-        """Republish to ``target`` (confirmed), then ack the original: moved, never lost or doubled in flight.
+        """Republish to ``target`` (confirmed), then ack the original: never lost, but a crash between the confirm
+        and the ack leaves a copy in both queues (at-least-once).
 
         The properties and headers travel with it. Should pika fail to write back what it read (a header type it
         decodes but cannot encode), the headers it cannot write travel as text instead.

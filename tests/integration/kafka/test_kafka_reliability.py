@@ -174,7 +174,7 @@ def test_windowed_totals_equal_a_batch_computation_even_after_a_crash_mid_window
             producer.send_bytes(source, json.dumps({"t": t, "sku": sku, "cents": cents}).encode(), key=f"o{i}")
     windows = TumblingWindows(10_000)
 
-    job = WindowedJob(source, results, group_id, windows, _extract, allowed_lateness_ms=5_000,
+    job = WindowedJob(source, results, group_id, windows, _extract, grace_ms=5_000,
                       bootstrap=kafka_bootstrap)
     for _ in range(24):  # small steps until some windows were emitted: then crash with others still open
         job.run(max_messages=10, timeout=5)
@@ -184,7 +184,7 @@ def test_windowed_totals_equal_a_batch_computation_even_after_a_crash_mid_window
     assert job.records_read < len(events)
     job.crash()
 
-    restarted = WindowedJob(source, results, group_id, windows, _extract, allowed_lateness_ms=5_000,
+    restarted = WindowedJob(source, results, group_id, windows, _extract, grace_ms=5_000,
                             bootstrap=kafka_bootstrap)
     assert restarted.resumed_from_watermark_ms is not None
     restarted.run(max_messages=10_000, timeout=10)

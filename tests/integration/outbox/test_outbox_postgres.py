@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from course_lib.domain.events import OrderCreated, OrderSubmitted
+from course_lib.domain.events import OrderCreated, OrderSubmitted, PaymentCharged
 from course_lib.eventstore.postgres import PostgresEventStore
-from course_lib.messages import Envelope
+from course_lib.messages import Envelope, envelope
 from course_lib.messaging.rabbitmq import (
     Binding,
     Exchange,
@@ -99,3 +99,18 @@ def test_chaos_with_postgres_outbox_and_inbox(postgres_url: str, names: dict[str
         outbox.close()
         store.drop_schema()
         store.close()
+
+
+def test_the_postgres_inbox_dedups_by_a_business_key_when_given_one(postgres_url: str,
+                                                                    names: dict[str, str]) -> None:
+    charge = PaymentCharged(order_id="o7", payment_id="pay-1", amount_cents=2500)
+    deliveries = [envelope(charge), envelope(charge)]  # the same payment, re-sent with a fresh message id
+    by_id = PostgresInbox(postgres_url, "by-id", names["inbox"])
+    by_payment = PostgresInbox(postgres_url, "by-payment", names["inbox"], key=lambda e: e.message.payment_id)
+    try:
+        assert [by_id.handle(e, lambda c, e: None) for e in deliveries] == [True, True]
+        assert [by_payment.handle(e, lambda c, e: None) for e in deliveries] == [True, False]
+    finally:
+        by_id.drop()
+        by_id.close()
+        by_payment.close()

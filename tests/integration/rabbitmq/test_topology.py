@@ -42,7 +42,7 @@ def test_redeclaring_with_other_arguments_explains_and_keeps_the_connection(
     with pytest.raises(TopologyMismatch) as info:
         declare(conn, Topology(queues=[Queue(q, "classic")]))
     text = str(info.value)
-    assert "x-queue-type" in text and "delete it first" in text
+    assert "x-queue-type" in text and "set a policy" in text and "throw its messages away" in text
     assert passive_depth(conn, q).ready == 0  # the connection still works after the 406
     assert conn.reconnects == 0
 
