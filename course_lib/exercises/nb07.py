@@ -12,15 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 
-_KEY_HINTS = (
-    "Return the field that identifies the thing whose events must stay in order.",
-    "All events of order o1 — created, item added, paid, shipped — must get the same key; o2's a different one.",
+KEY_HINTS = Hints(
+    concept="Kafka keeps order only within one partition, and a record's key decides its partition: the same key "
+            "always lands on the same partition.",
+    approach="Ask which events must be processed in the order they happened relative to each other, and which are "
+             "independent. Key by the field that groups exactly the first kind — nothing coarser (it would pile "
+             "independent work onto one partition), nothing finer (it would split what must stay in order).",
+    skeleton="def key_for(event):\n    return str(event[...])  # which field?",
 )
-_LAG_HINTS = (
-    "For each partition in `end`: end[p] minus the committed offset, or minus 0 when nothing was committed.",
-    "A committed offset is the *next* record to read, so committed == end means lag 0.",
+LAG_HINTS = Hints(
+    concept="Lag is how many records a consumer group has not processed yet. A committed offset is the next "
+            "record the group will read; the high-water mark is one past the last record it can read.",
+    approach="Answer for every partition that has a high-water mark, also those where the group never committed "
+             "(it would start from the beginning, offset 0). The lag is the distance between the two offsets.",
+    skeleton="def lag(committed, end):\n    return {partition: ... for partition, high in end.items()}",
 )
 
 _EVENTS = [
@@ -35,38 +42,38 @@ _EVENTS = [
 ]
 
 
-@guarded
+@exercise("nb07.key_for", title="a record key that keeps each order in order", level="★", minutes=5,
+          hints=KEY_HINTS)
 def check_key_for(key_for: Callable[[dict[str, Any]], Any] | None) -> CheckResult:
     """Same order → same key; different orders → different keys."""
     if key_for is None:
-        return not_attempted("write key_for(event) that returns the record key", *_KEY_HINTS)
+        return not_attempted("write key_for(event) that returns the record key")
     if not callable(key_for):
-        return wrong(f"key_for must be a function, got {type(key_for).__name__}", _KEY_HINTS[0])
+        return wrong(f"key_for must be a function, got {type(key_for).__name__}")
     keys = [key_for(dict(event)) for event in _EVENTS]
     if any(not isinstance(k, str | bytes) for k in keys):
-        return wrong(f"keys must be str (or bytes); got {keys!r}", _KEY_HINTS[0])
+        return wrong(f"keys must be str (or bytes); got {keys!r}")
     by_order: dict[str, set[Any]] = {}
     for event, key in zip(_EVENTS, keys, strict=True):
         by_order.setdefault(event["order_id"], set()).add(key)
     split = [order for order, ks in by_order.items() if len(ks) > 1]
     if split:
         return wrong(f"events of order {split[0]} got different keys {sorted(map(str, by_order[split[0]]))}: they "
-                     f"could land on different partitions and be processed out of order", *_KEY_HINTS)
+                     f"could land on different partitions and be processed out of order")
     distinct = {next(iter(ks)) for ks in by_order.values()}
     if len(distinct) < len(by_order):
         return wrong(f"{len(by_order)} orders share only {len(distinct)} key(s): alice's two orders are "
-                     f"independent, yet one key sends them all to one partition (one consumer does all the work)",
-                     _KEY_HINTS[0])
+                     f"independent, yet one key sends them all to one partition (one consumer does all the work)")
     return solved("every order keeps one key (its events stay in order) and orders spread over partitions")
 
 
-@guarded
+@exercise("nb07.lag", title="consumer lag per partition", level="★", minutes=5, hints=LAG_HINTS)
 def check_lag(lag: Callable[[dict[int, int], dict[int, int]], dict[int, int]] | None) -> CheckResult:
     """Lag per partition = high-water mark − committed offset (0 when nothing committed)."""
     if lag is None:
-        return not_attempted("write lag(committed, end) returning {partition: lag}", *_LAG_HINTS)
+        return not_attempted("write lag(committed, end) returning {partition: lag}")
     if not callable(lag):
-        return wrong(f"lag must be a function, got {type(lag).__name__}", _LAG_HINTS[0])
+        return wrong(f"lag must be a function, got {type(lag).__name__}")
     cases = [
         ({0: 5, 1: 3}, {0: 5, 1: 7}, {0: 0, 1: 4}),
         ({1: 2}, {0: 4, 1: 2, 2: 9}, {0: 4, 1: 0, 2: 9}),
@@ -75,8 +82,8 @@ def check_lag(lag: Callable[[dict[int, int], dict[int, int]], dict[int, int]] | 
     for committed, end, expected in cases:
         got = lag(dict(committed), dict(end))
         if got != expected:
-            return wrong(f"lag({committed}, {end}) returned {got!r}, expected {expected!r}", *_LAG_HINTS)
+            return wrong(f"lag({committed}, {end}) returned {got!r}, expected {expected!r}")
     return solved("lag is the high-water mark minus the committed offset, partition by partition")
 
 
-CHECKS: dict[str, Callable[..., CheckResult]] = {"key_for": check_key_for, "lag": check_lag}
+CHECKS: dict[str, Check] = {"key_for": check_key_for, "lag": check_lag}
