@@ -44,9 +44,9 @@ class Verdict:
 
 
 def _show(value: Answer | None) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{int(value)}"
-    return f"{value}" if isinstance(value, float) else f"“{value}”"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return f"“{value}”"
 
 
 class Prediction:
@@ -86,27 +86,29 @@ class Prediction:
             self.input.value = value if self.choices is not None else f"{value:g}"
         return self
 
-    def lock(self) -> Prediction:
-        """Commit the selected answer (the button's click). Nothing selected: say so and stay open."""
+    def lock(self) -> None:
+        """Commit the selected answer (the button's click). Nothing selected: say so and stay open.
+
+        Returns nothing, so a cell ending in ``prediction.choose(...).lock()`` does not show the widget again.
+        """
         if self.locked is not None or self.verdict is not None:
-            return self
+            return
         value = self.input.value
         if value is None or value == "":
             self._say("Choose an answer first, then lock it in.")
-            return self
+            return
         if self.choices is None:
             try:
                 value = float(str(value).replace(",", "."))
             except ValueError:
                 self._say(f"{value!r} is not a number: type one, like 4 or 2.5, then lock it in.")
-                return self
+                return
         self.locked = value
         self.input.disabled = True
         self.button.disabled = True
         self.button.description = "locked in"
         self._say(f"Locked in: {_show(self.locked)}{' ' + self.unit if self.unit and self.choices is None else ''}. "
                   "Now run the experiment below.")
-        return self
 
     def reveal(self, actual: Answer, *, why: str) -> Verdict:
         """Judge the locked prediction against what the run showed; shown under the question."""

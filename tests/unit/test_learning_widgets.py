@@ -54,11 +54,16 @@ def test_lock_without_an_answer_stays_open_and_says_so() -> None:
 
 
 def test_a_number_is_right_within_its_tolerance() -> None:
-    exact = Prediction("How many?", unit="events").choose(4).lock()
-    assert exact.locked == 4.0 and exact.reveal(4, why="nothing was committed").right is True
-    close = Prediction("How many times faster?", tolerance=0.25, relative=True).choose(9).lock()
+    exact = Prediction("How many?", unit="events")
+    assert exact.choose(4).lock() is None  # a cell ending in .lock() does not show the widget a second time
+    verdict = exact.reveal(4, why="nothing was committed")
+    assert exact.locked == 4.0 and verdict.right is True
+    assert "you predicted 4, and the run gave 4." in verdict.text()  # numbers shown as numbers
+    close = Prediction("How many times faster?", tolerance=0.25, relative=True).choose(9)
+    close.lock()
     assert close.reveal(10.0, why="x").right is True
-    far = Prediction("How many times faster?", tolerance=0.25, relative=True).choose(5).lock()
+    far = Prediction("How many times faster?", tolerance=0.25, relative=True).choose(5)
+    far.lock()
     assert far.reveal(10.0, why="x").right is False
 
 
