@@ -74,15 +74,26 @@ class Hint:
     text: str
     more: bool
 
+    @property
+    def tail(self) -> str:
+        """Said after the last hint."""
+        return "" if self.more else "(that is the last hint; the reference solution is in solutions/)"
+
     def __str__(self) -> str:
-        tail = "" if self.more else "  (that is the last hint; the reference solution is in solutions/)"
-        return f"hint {self.number}/3 ({LEVEL_NAMES[self.number - 1]}): {self.text}{tail}"
+        text = f"hint {self.number}/3 ({LEVEL_NAMES[self.number - 1]}): {self.text}"
+        return f"{text}  {self.tail}" if self.tail else text
 
     def _repr_html_(self) -> str:
-        return f"<div class='course-hint'>{html.escape(str(self))}</div>"
+        head = f"hint {self.number}/3 ({LEVEL_NAMES[self.number - 1]})"
+        return f"<div class='course-hint'><b>{head}</b>: {hint_html(self.text)} {html.escape(self.tail)}</div>"
 
 
 _LADDERS: dict[str, HintLadder] = {}
+
+
+def hint_html(text: str) -> str:
+    """A hint as HTML: a skeleton (several lines of code) keeps its lines and indentation."""
+    return f"<pre>{html.escape(text)}</pre>" if "\n" in text else html.escape(text)
 
 
 def ladder_for(exercise_id: str) -> HintLadder | None:
@@ -144,7 +155,7 @@ class CheckResult:
 
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.solved else ("#57606a" if not self.attempted else "#cf222e")
-        hints = "".join(f"<li>{html.escape(h)}</li>" for h in self.hints)
+        hints = "".join(f"<li>{hint_html(h)}</li>" for h in self.hints)
         return (
             f"<div style='border-left:4px solid {colour};padding:4px 10px'>"
             f"<b style='color:{colour}'>{self.headline}</b>: {html.escape(self.message)}"

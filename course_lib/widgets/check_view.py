@@ -6,13 +6,12 @@ The button reveals the exercise's hints one at a time (concept → approach → 
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 from IPython.display import HTML
 
-from course_lib.exercises import LEVEL_NAMES, Hint, ladder_for
+from course_lib.exercises import LEVEL_NAMES, Hint, hint_html, ladder_for
 
 if TYPE_CHECKING:
     from course_lib.exercises import CheckResult
@@ -46,7 +45,7 @@ class CheckView:
         revealed = self.ladder.next()
         self.hints.append_display_data(HTML(  # type: ignore[no-untyped-call]
             f"<div class='course-hint'><b>hint {revealed.number}/3 ({LEVEL_NAMES[revealed.number - 1]})</b>: "
-            f"{html.escape(revealed.text)}</div>"))
+            f"{hint_html(revealed.text)}</div>"))
         self._refresh_button()
         return revealed
 
