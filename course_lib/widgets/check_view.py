@@ -45,7 +45,7 @@ class CheckView:
         revealed = self.ladder.next()
         self.hints.append_display_data(HTML(  # type: ignore[no-untyped-call]
             f"<div class='course-hint'><b>hint {revealed.number}/3 ({LEVEL_NAMES[revealed.number - 1]})</b>: "
-            f"{hint_html(revealed.text)}</div>"))
+            f"{hint_html(revealed.text)} {revealed.tail}</div>"))
         self._refresh_button()
         return revealed
 
