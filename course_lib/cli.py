@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_lib doctor | services start|stop|status | lab | reset``.
+"""Command line: ``python -m course_lib doctor | services start|stop|status | lab | reset | progress``.
 
 Exit codes: 0 all good, 1 a service is not ready (doctor) or a reset failed, 2 the command could not run — a
 malformed setting (one line per bad value on stderr), a service that cannot be started, no confirmation.
@@ -59,6 +59,17 @@ def _lab(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=lab_environment(get_settings().state_dir / "jupyter-config"))
 
 
+def _progress(args: argparse.Namespace) -> int:
+    from course_lib import progress
+
+    if args.json:
+        print(json.dumps({info.exercise_id: (vars(record) if record else None)
+                          for info, record in progress.rows()}, indent=2))
+    else:
+        print(progress.table())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m course_lib`` and the ``course`` script."""
     parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__)
@@ -73,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     lab.add_argument("--no-browser", action="store_true")
     lab.set_defaults(func=_lab)
     add_reset_parser(sub)
+    progress = sub.add_parser("progress", help="which exercises you have passed, notebook by notebook")
+    progress.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    progress.set_defaults(func=_progress)
     args = parser.parse_args(argv)
     get_settings.cache_clear()
     try:

@@ -78,6 +78,12 @@ def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
 
 
 @pytest.fixture(autouse=True)
+def _private_progress_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checks that pass record progress; tests write it to a file of their own, never the learner's."""
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path_factory.mktemp("progress") / "progress.json"))
+
+
+@pytest.fixture(autouse=True)
 def _skip_apache_kafka_only(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tests marked ``apache_kafka_only`` run on Apache Kafka and are skipped only when Tansu is *detected*."""
     if request.node.get_closest_marker("apache_kafka_only"):

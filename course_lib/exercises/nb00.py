@@ -8,10 +8,10 @@ first, then a past-tense verb. The check compares the learner's names with the e
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 
 # command → the event the shop records when that command succeeds
 COMMANDS: dict[str, str] = {
@@ -22,10 +22,11 @@ COMMANDS: dict[str, str] = {
 
 _PASCAL_CASE = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+$")
 _IRREGULAR_PAST = {"Paid", "Sent", "Sold", "Made", "Built", "Held", "Taken", "Given"}
-_HINTS = (
-    "An event is a fact that already happened: the thing first, then a past-tense verb — OrderPaid, not PayOrder.",
-    "Write each name in PascalCase without spaces, like the classes in course_lib.domain.events.",
-    "The command ShipOrder records OrderShipped; do the same for each command in the dict.",
+HINTS = Hints(
+    concept="A command asks for something and may be refused; an event records a fact that already happened.",
+    approach="Name what the command acts on (a noun), then say what happened to it with a past-tense verb, in "
+             "PascalCase like the classes in course_lib.domain.events.",
+    skeleton="Shape of each answer: '<Thing><VerbInThePast>' — for ShipOrder the shop records 'OrderShipped'.",
 )
 
 
@@ -57,21 +58,21 @@ def _problem(command: str, answer: Any) -> str | None:
     return f"{command}: {answer!r} is not the event the shop records for this command"
 
 
-@guarded
+@exercise("nb00.event_names", title="name the events three commands record", level="★", minutes=3, hints=HINTS)
 def check_event_names(answers: Mapping[str, Any] | None) -> CheckResult:
     """Check a dict mapping each command in :data:`COMMANDS` to the name of the event it records."""
     if answers is None or (isinstance(answers, Mapping) and all(v is None for v in answers.values())):
-        return not_attempted("fill in an event name for each command", _HINTS[0])
+        return not_attempted("fill in an event name for each command")
     if not isinstance(answers, Mapping):
-        return wrong(f"expected a dict of command → event name, got {type(answers).__name__}", *_HINTS[1:])
+        return wrong(f"expected a dict of command → event name, got {type(answers).__name__}")
     missing = [c for c in COMMANDS if c not in answers]
     if missing:
-        return wrong(f"no answer for {', '.join(missing)}", "Keep every key of the scaffold's dict.")
+        return wrong(f"no answer for {', '.join(missing)}: keep every key of the scaffold's dict")
     problems = [p for c in COMMANDS if (p := _problem(c, answers[c])) is not None]
     if problems:
-        return wrong(f"{len(COMMANDS) - len(problems)} of {len(COMMANDS)} right; " + "; ".join(problems), *_HINTS)
+        return wrong(f"{len(COMMANDS) - len(problems)} of {len(COMMANDS)} right; " + "; ".join(problems))
     return solved("all three are facts in the past tense, and each is an event the shop records: "
                   + ", ".join(COMMANDS.values()))
 
 
-CHECKS: dict[str, Callable[..., CheckResult]] = {"event_names": check_event_names}
+CHECKS: dict[str, Check] = {"event_names": check_event_names}

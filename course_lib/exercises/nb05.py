@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from course_lib.domain.events import ALL_EVENTS
-from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import envelope, routing_key
 from course_lib.messaging.rabbitmq import (
     Binding,
@@ -29,11 +29,15 @@ from course_lib.messaging.rabbitmq import (
 
 WANTED = frozenset({"order.item.added", "order.item.removed", "order.cancelled", "payment.declined"})
 ALL_KEYS = tuple(routing_key(event) for event in ALL_EVENTS)
-_HINTS = (
-    "Give a list of binding keys, e.g. [\"order.created\", \"stock.*\"]. `*` is exactly one word, `#` is any "
-    "number of words (also none).",
-    "order.# also catches order.created, order.paid … — too much. Which single pattern covers both item events?",
-    "Some events share no pattern with the others: binding their exact key is fine.",
+HINTS = Hints(
+    concept="A topic exchange compares each message's routing key with the queue's binding keys, word by word "
+            "(words are separated by dots): `*` stands for exactly one word, `#` for any number of words, also "
+            "none. A queue gets a message when any one of its bindings matches.",
+    approach="Write down the four routing keys inventory needs. Look for the narrowest pattern that covers "
+             "several of them and nothing else the shop sends; a key that shares no such pattern is bound exactly. "
+             "A pattern broader than needed floods inventory with events it must then ignore.",
+    skeleton="inventory_keys = [\"<one pattern for the events that share their first words>\", "
+             "\"<an exact key>\", \"<an exact key>\"]",
 )
 
 
@@ -56,15 +60,16 @@ def _received_on_broker(keys: list[str], conn: RabbitConnection) -> set[str]:
         delete_topology(conn, topology)
 
 
-@guarded
+@exercise("nb05.inventory_bindings", title="bind a queue to exactly the events a service needs", level="★",
+          minutes=8, hints=HINTS)
 def check_inventory_bindings(keys: Any, conn: RabbitConnection | None = None) -> CheckResult:
     """Do these binding keys deliver exactly the inventory service's events? (``conn``: test on the broker)."""
     if keys is None:
-        return not_attempted("set `inventory_keys` to a list of binding keys", _HINTS[0])
+        return not_attempted("set `inventory_keys` to a list of binding keys")
     if isinstance(keys, str):
         keys = [keys]
     if not isinstance(keys, list | tuple | set) or not all(isinstance(k, str) for k in keys):
-        return wrong(f"expected a list of strings, got {keys!r}", _HINTS[0])
+        return wrong(f"expected a list of strings, got {keys!r}")
     keys = [k.strip() for k in keys]
     got = _received_on_broker(keys, conn) if conn is not None else _received_offline(keys)
     missing, extra = sorted(WANTED - got), sorted(got - WANTED)
@@ -76,7 +81,7 @@ def check_inventory_bindings(keys: Any, conn: RabbitConnection | None = None) ->
         parts.append(f"missing {missing}")
     if extra:
         parts.append(f"also receives {extra}")
-    return wrong(f"{keys}: " + "; ".join(parts), *(_HINTS[1:] if extra else _HINTS[2:]))
+    return wrong(f"your bindings ({where}): " + "; ".join(parts))
 
 
-CHECKS = {"inventory_bindings": check_inventory_bindings}
+CHECKS: dict[str, Check] = {"inventory_bindings": check_inventory_bindings}

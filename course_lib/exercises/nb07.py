@@ -15,18 +15,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 
-_KEY_HINTS = (
-    "Return the field that identifies the thing whose events must stay in order.",
-    "All events of order o1 — created, item added, paid, shipped — must get the same key; o2's a different one.",
+KEY_HINTS = Hints(
+    concept="Kafka keeps order only within one partition, and a record's key decides its partition: the same key "
+            "always lands on the same partition.",
+    approach="Ask which events must be processed in the order they happened relative to each other, and which are "
+             "independent. Key by the field that groups exactly the first kind — nothing coarser (it would pile "
+             "independent work onto one partition), nothing finer (it would split what must stay in order).",
+    skeleton="def key_for(event):\n    return str(event[...])  # which field?",
 )
-_LAG_HINTS = (
-    "Lag is the distance from where the group will read next to the high-water mark. Where does a group with no "
-    "committed offset start reading, with auto_offset_reset='earliest'?",
-    "A committed offset is the *next* record to read (committed == end means lag 0). No commit: the group starts "
-    "at the first record still stored — log_start[p], which retention may have moved past 0.",
-    "Skeleton: {p: end[p] - committed.get(p, log_start[p]) for p in end}",
+LAG_HINTS = Hints(
+    concept="Lag is how many records a consumer group has not processed yet. A committed offset is the next "
+            "record the group will read; the high-water mark is one past the last record it can read.",
+    approach="Answer for every partition that has a high-water mark, also those where the group never committed. "
+             "Without a commit, a group reading from 'earliest' starts at the first record still stored, which "
+             "retention may have moved past offset 0.",
+    skeleton="def lag(committed, log_start, end):\n    return {partition: ... for partition, high in end.items()}",
 )
 
 _EVENTS = [
@@ -41,38 +46,38 @@ _EVENTS = [
 ]
 
 
-@guarded
+@exercise("nb07.key_for", title="a record key that keeps each order in order", level="★", minutes=5,
+          hints=KEY_HINTS)
 def check_key_for(key_for: Callable[[dict[str, Any]], Any] | None) -> CheckResult:
     """Same order → same key; different orders → different keys."""
     if key_for is None:
-        return not_attempted("write key_for(event) that returns the record key", *_KEY_HINTS)
+        return not_attempted("write key_for(event) that returns the record key")
     if not callable(key_for):
-        return wrong(f"key_for must be a function, got {type(key_for).__name__}", _KEY_HINTS[0])
+        return wrong(f"key_for must be a function, got {type(key_for).__name__}")
     keys = [key_for(dict(event)) for event in _EVENTS]
     if any(not isinstance(k, str | bytes) for k in keys):
-        return wrong(f"keys must be str (or bytes); got {keys!r}", _KEY_HINTS[0])
+        return wrong(f"keys must be str (or bytes); got {keys!r}")
     by_order: dict[str, set[Any]] = {}
     for event, key in zip(_EVENTS, keys, strict=True):
         by_order.setdefault(event["order_id"], set()).add(key)
     split = [order for order, ks in by_order.items() if len(ks) > 1]
     if split:
         return wrong(f"events of order {split[0]} got different keys {sorted(map(str, by_order[split[0]]))}: they "
-                     f"could land on different partitions and be processed out of order", *_KEY_HINTS)
+                     f"could land on different partitions and be processed out of order")
     distinct = {next(iter(ks)) for ks in by_order.values()}
     if len(distinct) < len(by_order):
         return wrong(f"{len(by_order)} orders share only {len(distinct)} key(s): alice's two orders are "
-                     f"independent, yet one key sends them all to one partition (one consumer does all the work)",
-                     _KEY_HINTS[0])
+                     f"independent, yet one key sends them all to one partition (one consumer does all the work)")
     return solved("every order keeps one key (its events stay in order) and orders spread over partitions")
 
 
-@guarded
+@exercise("nb07.lag", title="consumer lag per partition", level="★", minutes=8, hints=LAG_HINTS)
 def check_lag(lag: Callable[[dict[int, int], dict[int, int], dict[int, int]], dict[int, int]] | None) -> CheckResult:
     """Lag per partition = high-water mark − where the group resumes (its commit, else the log start)."""
     if lag is None:
-        return not_attempted("write lag(committed, log_start, end) returning {partition: lag}", *_LAG_HINTS)
+        return not_attempted("write lag(committed, log_start, end) returning {partition: lag}")
     if not callable(lag):
-        return wrong(f"lag must be a function, got {type(lag).__name__}", _LAG_HINTS[0])
+        return wrong(f"lag must be a function, got {type(lag).__name__}")
     cases = [
         ({0: 5, 1: 3}, {0: 0, 1: 0}, {0: 5, 1: 7}, {0: 0, 1: 4}),
         ({1: 2}, {0: 0, 1: 0, 2: 0}, {0: 4, 1: 2, 2: 9}, {0: 4, 1: 0, 2: 9}),
@@ -86,9 +91,10 @@ def check_lag(lag: Callable[[dict[int, int], dict[int, int], dict[int, int]], di
         from_zero = {p: end[p] - committed.get(p, 0) for p in end}
         if got == from_zero:
             return wrong(f"lag({committed}, {log_start}, {end}) returned {got!r}: a partition without a commit was "
-                         "counted from offset 0, but the records before the log start no longer exist", *_LAG_HINTS)
-        return wrong(f"lag({committed}, {log_start}, {end}) returned {got!r}, expected {expected!r}", *_LAG_HINTS)
+                         "counted from offset 0, but the records before the log start no longer exist")
+        return wrong(f"lag({committed}, {log_start}, {end}) returned {got!r}: not the distance from where the "
+                     "group resumes to the high-water mark for every partition")
     return solved("lag is the high-water mark minus where the group resumes: its commit, or the log start")
 
 
-CHECKS: dict[str, Callable[..., CheckResult]] = {"key_for": check_key_for, "lag": check_lag}
+CHECKS: dict[str, Check] = {"key_for": check_key_for, "lag": check_lag}

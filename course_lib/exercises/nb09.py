@@ -15,13 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.domain.services import FaultKind, GiftWrapService, Shop
-from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.sagas import Orchestrator, SagaDefinition, SagaState, SqliteSagaLog, order_data, order_saga
 
-_HINTS = (
-    "Build Step('wrap_gift', action, compensation) and return saga.insert_after('charge_payment', step).",
-    "The action is a function of ctx: giftwrap.wrap(ctx.data['order_id'], key=ctx.idempotency_key).",
-    "The compensation undoes it: giftwrap.unwrap(ctx.data['order_id'], key=ctx.idempotency_key).",
+HINTS = Hints(
+    concept="A saga step is an action plus the compensation that undoes it. When a later step fails, the "
+            "compensations of the completed steps run in reverse order. A call whose reply was lost is retried, "
+            "and only an idempotency key that is the same on every try lets the service recognise the retry.",
+    approach="Make a step named wrap_gift whose action asks the gift-wrap service to wrap the order and whose "
+             "compensation asks it to unwrap, each passing the key the step's context gives you (never a fresh "
+             "one). Return the saga with that step placed directly after the payment step.",
+    skeleton="def add_gift_wrap(saga, giftwrap):\n    def wrap(ctx):\n"
+             "        return {\"wrapping_id\": giftwrap.wrap(..., key=...)}\n\n"
+             "    def unwrap(ctx):\n        ...\n\n"
+             "    return saga.insert_after(..., Step(\"wrap_gift\", ..., ...))",
 )
 
 
@@ -43,34 +50,32 @@ def _run(add_gift_wrap: Callable[..., Any], fault: tuple[str, FaultKind] | None)
     return state, shop, giftwrap
 
 
-@guarded
+@exercise("nb09.gift_wrap", title="a saga step with its compensation and an idempotency key", level="★★",
+          minutes=15, hints=HINTS)
 def check_gift_wrap(add_gift_wrap: Any) -> CheckResult:
     """Run the learner's saga: happy, failing after the wrap, and with a timed-out wrap call."""
     if add_gift_wrap is None:
-        return not_attempted("write add_gift_wrap(saga, giftwrap) returning the saga with a wrap_gift step",
-                             _HINTS[0])
+        return not_attempted("write add_gift_wrap(saga, giftwrap) returning the saga with a wrap_gift step")
     if not callable(add_gift_wrap):
-        return wrong(f"add_gift_wrap must be a function, got {type(add_gift_wrap).__name__}", _HINTS[0])
+        return wrong(f"add_gift_wrap must be a function, got {type(add_gift_wrap).__name__}")
     state, _shop, giftwrap = _run(add_gift_wrap, None)
     expected_order = ["reserve_inventory", "charge_payment", "wrap_gift", "create_shipment", "send_notification"]
     if state.completed != expected_order:
-        return wrong(f"the saga ran {state.completed}; expected {expected_order}", _HINTS[0])
+        return wrong(f"the saga ran {state.completed}; expected {expected_order}")
     if giftwrap.wrapped != ["o-1"]:
-        return wrong(f"on the happy path the gift was wrapped {len(giftwrap.wrapped)} times, expected once",
-                     _HINTS[1])
+        return wrong(f"on the happy path the gift was wrapped {len(giftwrap.wrapped)} times, expected once")
     state, _shop, giftwrap = _run(add_gift_wrap, ("shipping.create_shipment", "rejected"))
     if giftwrap.unwrapped != ["o-1"]:
         return wrong("when shipping fails after the wrap, the wrap must be undone exactly once "
-                     f"(unwrapped: {giftwrap.unwrapped})", _HINTS[2])
+                     f"(unwrapped: {giftwrap.unwrapped})")
     if state.compensated != ["wrap_gift", "charge_payment", "reserve_inventory"]:
-        return wrong(f"compensations ran as {state.compensated}; they must run in reverse order of the steps",
-                     _HINTS[0])
+        return wrong(f"compensations ran as {state.compensated}; they must run in reverse order of the steps")
     state, _shop, giftwrap = _run(add_gift_wrap, ("giftwrap.wrap", "timeout"))
     if len(giftwrap.wrapped) != 1:
         return wrong(f"a wrap call whose reply timed out was retried and wrapped {len(giftwrap.wrapped)} times: "
-                     "pass the context's idempotency key so the retry is recognised", _HINTS[1])
+                     "the retry was not recognised as the same request")
     return solved("wrap_gift runs after the charge, is undone before the refund when shipping fails, and a "
                   "retried wrap after a timeout wraps only once")
 
 
-CHECKS: dict[str, Callable[..., CheckResult]] = {"gift_wrap": check_gift_wrap}
+CHECKS: dict[str, Check] = {"gift_wrap": check_gift_wrap}

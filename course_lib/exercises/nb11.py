@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import Event, RawEvent, Registry, envelope, from_dict, to_dict
 
 
@@ -36,12 +36,16 @@ class PaymentCharged(Event):
 SAMPLES = {"o-1": 12.5, "o-2": 19.99, "o-3": 0.29, "o-4": 100}
 """Stored v1 amounts; 19.99 and 0.29 are where ``int(amount * 100)`` goes one cent wrong."""
 
-_HINTS = (
-    "Return RawEvent(raw.type, 2, {...}) with order_id, amount_cents and currency.",
-    "Floats are not exact: 0.29 * 100 is 28.999999999999996, so int() gives 28. Use round(amount * 100).",
-    "Version 1 had no currency: every old payment was in euros, so the default is 'EUR'.",
-    "Build a new dict; don't keep the old 'amount' key (the v2 class forbids unknown fields) "
-    "and don't modify raw.data (it is the stored event).",
+HINTS = Hints(
+    concept="An upcaster turns a stored event of an old schema into the current schema as it is read, so the "
+            "rest of the code only knows today's shape. The stored event itself is never changed.",
+    approach="Return a new RawEvent of the same type at version 2, with a new dict: copy what did not change, "
+             "convert euros to whole cents without losing a cent to floating point, and fill in what version 1 "
+             "never recorded with what was true back then. Leave out the old field — the v2 class forbids "
+             "unknown fields.",
+    skeleton="def upcast_payment_v1(raw):\n    return RawEvent(raw.type, 2, {\n        \"order_id\": ...,\n"
+             "        \"amount_cents\": ...,  # careful: 0.29 * 100 == 28.999999999999996\n        \"currency\": ...,\n"
+             "    })",
 )
 
 
@@ -61,13 +65,14 @@ def stored_v1_events() -> list[dict[str, Any]]:
             for order, amount in SAMPLES.items()]
 
 
-@guarded
+@exercise("nb11.upcast_payment", title="an upcaster for a schema change", level="★★", minutes=10,
+          hints=HINTS)
 def check_upcast_payment(upcast_payment_v1: Any) -> CheckResult:
     """Upcast stored v1 payments with the learner's function and compare them with the expected v2 events."""
     if upcast_payment_v1 is None:
-        return not_attempted("write upcast_payment_v1(raw) that turns a v1 PaymentCharged into v2", _HINTS[0])
+        return not_attempted("write upcast_payment_v1(raw) that turns a v1 PaymentCharged into v2")
     if not callable(upcast_payment_v1):
-        return wrong(f"upcast_payment_v1 must be a function, got {type(upcast_payment_v1).__name__}", _HINTS[0])
+        return wrong(f"upcast_payment_v1 must be a function, got {type(upcast_payment_v1).__name__}")
     for order, amount in SAMPLES.items():
         raw = RawEvent("PaymentCharged", 1, {"order_id": order, "amount": amount})
         before = copy.deepcopy(raw.data)
@@ -75,34 +80,34 @@ def check_upcast_payment(upcast_payment_v1: Any) -> CheckResult:
         if isinstance(result, list) and len(result) == 1:
             result = result[0]
         if not isinstance(result, RawEvent):
-            return wrong(f"for {raw} your function returned {result!r}, not a RawEvent", _HINTS[0])
+            return wrong(f"for {raw} your function returned {result!r}, not a RawEvent")
         if raw.data != before:
-            return wrong("your function changed the stored event's data in place", _HINTS[3])
+            return wrong("your function changed the stored event's data in place")
         if result.type != "PaymentCharged":
-            return wrong(f"the type became {result.type!r}; this change keeps the name PaymentCharged", _HINTS[0])
+            return wrong(f"the type became {result.type!r}; this change keeps the name PaymentCharged")
         if result.schema_version != 2:
             return wrong(f"the result says schema_version {result.schema_version}; an upcaster from v1 must "
-                         "produce v2 (otherwise the registry would run it forever)", _HINTS[0])
+                         "produce v2 (otherwise the registry would run it forever)")
         data = result.data
         if "amount" in data:
-            return wrong("the result still has the old 'amount' field", _HINTS[3])
+            return wrong("the result still has the old 'amount' field")
         if data.get("currency") != "EUR":
-            return wrong(f"currency is {data.get('currency')!r}; old payments were all in euros", _HINTS[2])
+            return wrong(f"currency is {data.get('currency')!r}: what currency were version 1's payments in?")
         expected = round(amount * 100)
         if data.get("amount_cents") == int(amount * 100) != expected:
-            return wrong(f"{amount} euros became {data['amount_cents']} cents instead of {expected}", _HINTS[1])
+            return wrong(f"{amount} euros became {data['amount_cents']} cents instead of {expected}")
         if data.get("amount_cents") != expected or not isinstance(data.get("amount_cents"), int):
             return wrong(f"{amount} euros became amount_cents={data.get('amount_cents')!r}; expected the int "
-                         f"{expected}", _HINTS[1])
+                         f"{expected}")
         if data.get("order_id") != order:
-            return wrong(f"order_id is {data.get('order_id')!r}, expected {order!r}: copy it over", _HINTS[0])
+            return wrong(f"order_id is {data.get('order_id')!r}, expected {order!r}")
     reg = _registry(upcast_payment_v1)
     loaded = [from_dict(stored, reg) for stored in stored_v1_events()]
     totals = {env.message.order_id: env.message.amount_cents for env in loaded}  # type: ignore[attr-defined]
     if totals != {order: round(amount * 100) for order, amount in SAMPLES.items()}:
-        return wrong(f"reading the stored events through your upcaster gave {totals}", _HINTS[1])
+        return wrong(f"reading the stored events through your upcaster gave {totals}")
     return solved(f"{len(loaded)} stored v1 payments load into today's strict PaymentCharged v2 "
                   f"({', '.join(f'{a} € → {totals[o]} ¢' for o, a in SAMPLES.items())})")
 
 
-CHECKS: dict[str, Callable[..., CheckResult]] = {"upcast_payment": check_upcast_payment}
+CHECKS: dict[str, Check] = {"upcast_payment": check_upcast_payment}

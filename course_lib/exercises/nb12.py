@@ -8,15 +8,20 @@ is not its total (charged twice, or never), or a cancelled order that still hold
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 
-_HINTS = (
-    "Compute each order's balance: sum of its charges minus sum of its refunds (a dict built in one loop each).",
-    "A paid order is right when its balance equals its total; a cancelled order when its balance is 0.",
-    "Look at every order in paid and in cancelled — an order with no charge at all has balance 0.",
+HINTS = Hints(
+    concept="An invariant is a statement about money that must hold however the run went: what was taken from a "
+            "customer minus what was given back must match what the order says — the full total for a paid "
+            "order, nothing for a cancelled one.",
+    approach="Compute every order's balance from both lists (charges add, refunds subtract). Then judge every "
+             "order that appears in paid or in cancelled — including one with no money movement at all, whose "
+             "balance is 0.",
+    skeleton="def money_problems(charges, refunds, paid, cancelled):\n    balance = defaultdict(int)\n"
+             "    for order_id, cents in charges:\n        ...\n    for order_id, cents in refunds:\n        ...\n"
+             "    return {...} | {...}",
 )
 
 Case = tuple[list[tuple[str, int]], list[tuple[str, int]], dict[str, int], set[str], set[str], str]
@@ -33,26 +38,24 @@ CASES: list[Case] = [
 ]
 
 
-@guarded
+@exercise("nb12.money_problems", title="the chaos drill's money invariant", level="★★", minutes=12,
+          hints=HINTS)
 def check_money_problems(money_problems: Any) -> CheckResult:
     """Run the learner's invariant on hand-made ledgers, each with a known answer."""
     if money_problems is None:
-        return not_attempted("write money_problems(charges, refunds, paid, cancelled) returning the bad order ids",
-                             _HINTS[0])
+        return not_attempted("write money_problems(charges, refunds, paid, cancelled) returning the bad order ids")
     if not callable(money_problems):
-        return wrong(f"money_problems must be a function, got {type(money_problems).__name__}", _HINTS[0])
+        return wrong(f"money_problems must be a function, got {type(money_problems).__name__}")
     for charges, refunds, paid, cancelled, expected, about in CASES:
         got = money_problems(list(charges), list(refunds), dict(paid), set(cancelled))
         try:
             got_set = set(got)
         except TypeError:
-            return wrong(f"money_problems returned {got!r}; return a set of order ids", _HINTS[1])
+            return wrong(f"money_problems returned {got!r}; return a set of order ids")
         if got_set != expected:
-            hint = _HINTS[2] if about.startswith("a paid order that was never") else _HINTS[1]
-            return wrong(f"for {about}: expected {sorted(expected) or 'no problems'}, got {sorted(got_set) or 'none'}",
-                         hint)
+            return wrong(f"for {about}: expected {sorted(expected) or 'no problems'}, got {sorted(got_set) or 'none'}")
     return solved(f"all {len(CASES)} ledgers judged right: double charges, kept money and missing charges are "
                   "found, refunded cancellations pass")
 
 
-CHECKS: dict[str, Callable[..., CheckResult]] = {"money_problems": check_money_problems}
+CHECKS: dict[str, Check] = {"money_problems": check_money_problems}

@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from course_lib.exercises import CheckResult, guarded, not_attempted, solved, wrong
+from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.perf.stats import nearest_rank, percentile
 
 
@@ -32,10 +32,14 @@ def _sample_sets() -> list[list[float]]:
 SAMPLE_SETS = _sample_sets()
 """The latency samples (ms) the check feeds to ``p95``."""
 
-_P95_HINTS = (
-    "Sort a copy of the samples first: sorted(samples).",
-    "p95 is the value below which 95 % of the samples fall: with n sorted samples, look near index 0.95 * (n - 1).",
-    "Not the mean (one slow outlier moves it) and not the maximum (that is p100).",
+P95_HINTS = Hints(
+    concept="The 95th percentile is the latency that 95 % of requests beat: it describes the slow tail, which "
+            "the mean hides and the maximum exaggerates.",
+    approach="Order a copy of the samples (never the caller's list), then take the value at 95 % of the way "
+             "through them — either the nearest rank, or interpolated between the two neighbouring ranks.",
+    skeleton="def p95(samples):\n    ordered = ...\n"
+             "    rank = ...  # 95 % of the way from the first to the last index\n"
+             "    ...\n    return ...",
 )
 
 
@@ -44,21 +48,21 @@ def _acceptable(samples: Sequence[float]) -> tuple[float, float]:
     return min(a, b), max(a, b)
 
 
-@guarded
+@exercise("nb13.p95", title="p95 from raw latency samples", level="★", minutes=8, hints=P95_HINTS)
 def check_p95(p95: Callable[[list[float]], float] | None) -> CheckResult:
     """Is ``p95(samples)`` the 95th percentile (interpolated or nearest-rank) of every sample set?"""
     if p95 is None:
-        return not_attempted("write p95(samples) and pass it to the check", *_P95_HINTS)
+        return not_attempted("write p95(samples) and pass it to the check")
     if not callable(p95):
-        return wrong(f"pass the function itself (p95), not {type(p95).__name__}", *_P95_HINTS)
+        return wrong(f"pass the function itself (p95), not {type(p95).__name__}")
     for samples in SAMPLE_SETS:
         given = list(samples)
         got = p95(given)
         if given != samples:
-            return wrong("your p95 changed the list it was given (list.sort() sorts in place); use sorted(...)",
-                         *_P95_HINTS)
+            return wrong("your p95 reordered the list it was given (list.sort() sorts in place): the caller's samples "
+                         "must stay as they were")
         if not isinstance(got, (int, float)) or isinstance(got, bool) or math.isnan(float(got)):
-            return wrong(f"p95 must return a number, it returned {got!r}", *_P95_HINTS)
+            return wrong(f"p95 must return a number, it returned {got!r}")
         low, high = _acceptable(samples)
         if not low - 1e-9 <= got <= high + 1e-9:
             if math.isclose(got, statistics.fmean(samples)):
@@ -70,7 +74,7 @@ def check_p95(p95: Callable[[list[float]], float] | None) -> CheckResult:
             else:
                 why = "it is not between the interpolated and the nearest-rank p95"
             return wrong(f"for {len(samples)} samples your p95 gave {got:.3g}, expected {low:.3g}"
-                         + (f"–{high:.3g}" if high != low else "") + f": {why}", *_P95_HINTS)
+                         + (f"–{high:.3g}" if high != low else "") + f": {why}")
     return solved("p95 is right on every sample set: sort, then take the value at the 95 % rank")
 
 
@@ -94,26 +98,38 @@ _WHY = {
 }
 
 
-@guarded
+FLAWED_HINTS = Hints(
+    concept="An honest benchmark compares like with like, repeats the measurement, and reports a distribution "
+            "rather than one number.",
+    approach="Ask of each write-up: was it warmed up and repeated? Were the things compared measured side by side, "
+             "in one run? Does it report the tail (percentiles) and the sample count, or only one number?",
+    skeleton="flawed = {...}  # the letters of the write-ups that fail at least one of the three questions",
+)
+
+
+@exercise("nb13.flawed", title="spot the flawed benchmarks", level="★", minutes=5, hints=FLAWED_HINTS)
 def check_flawed(answer: Any) -> CheckResult:
     """Is ``answer`` exactly the set of flawed write-ups in ``BENCHMARKS``?"""
-    hints = ("Ask of each: was it warmed up and repeated? measured side by side? a distribution or one number?",)
     if answer is None:
-        return not_attempted("set flawed = {...} to the letters of the write-ups you would not trust", *hints)
+        return not_attempted("set flawed = {...} to the letters of the write-ups you would not trust")
     if isinstance(answer, str):
         answer = {c for c in answer.upper() if c.isalpha()}
     try:
         chosen = {str(a).upper() for a in answer}
     except TypeError:
-        return wrong(f"give a set of letters such as {{'A', 'B'}}, not {type(answer).__name__}", *hints)
+        return wrong(f"give a set of letters such as {{'A', 'B'}}, not {type(answer).__name__}")
     unknown = chosen - set(BENCHMARKS)
     if unknown:
-        return wrong(f"there is no write-up {sorted(unknown)}; the letters are {sorted(BENCHMARKS)}", *hints)
+        return wrong(f"there is no write-up {sorted(unknown)}; the letters are {sorted(BENCHMARKS)}")
     missed, extra = FLAWED - chosen, chosen - FLAWED
     if not missed and not extra:
         return solved("A, C and D are flawed: " + "; ".join(f"{k}: {_WHY[k]}" for k in sorted(FLAWED)))
-    parts = [f"{k} is flawed too" for k in sorted(missed)] + [_WHY[k] for k in sorted(extra)]
-    return wrong("; ".join(parts), *hints)
+    parts = []
+    if missed:
+        parts.append(f"{len(missed)} flawed write-up(s) are missing from your set")
+    if extra:
+        parts.append(f"{len(extra)} of your picks are honest benchmarks")
+    return wrong("; ".join(parts) + " — ask the three questions of each write-up again")
 
 
-CHECKS = {"p95": check_p95, "flawed": check_flawed}
+CHECKS: dict[str, Check] = {"p95": check_p95, "flawed": check_flawed}

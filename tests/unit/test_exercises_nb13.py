@@ -67,9 +67,9 @@ def test_the_sample_sets_are_not_sorted() -> None:
 def test_flawed_benchmarks() -> None:
     assert check_flawed("A, C, D").solved
     missing = check_flawed({"A", "D"})
-    assert not missing.solved and "C is flawed too" in missing.message
+    assert not missing.solved and "1 flawed write-up(s) are missing" in missing.message and "C" not in missing.message
     extra = check_flawed({"A", "B", "C", "D"})
-    assert not extra.solved and "B is the honest way" in extra.message
+    assert not extra.solved and "1 of your picks are honest" in extra.message and "B" not in extra.message
     unknown = check_flawed({"A", "Z"})
     assert not unknown.solved and "no write-up" in unknown.message
     assert not check_flawed(42).solved

@@ -51,8 +51,8 @@ def test_wrong_keys_are_explained(answer: Any, says: str) -> None:
     ("answer", "says"),
     [
         (lambda committed, start, end: {p: end[p] - committed[p] for p in end}, "raised KeyError"),
-        (lambda committed, start, end: {p: end[p] - committed.get(p, 0) - 1 for p in end}, "expected"),
-        (lambda committed, start, end: {p: end[p] for p in committed}, "expected"),
+        (lambda committed, start, end: {p: end[p] - committed.get(p, 0) - 1 for p in end}, "not the distance"),
+        (lambda committed, start, end: {p: end[p] for p in committed}, "not the distance"),
         (lambda committed, start, end: {p: end[p] - committed.get(p, 0) for p in end}, "counted from offset 0"),
         (lambda committed, end: {p: end[p] - committed.get(p, 0) for p in end}, "raised TypeError"),
     ],

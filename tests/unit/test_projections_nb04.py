@@ -59,10 +59,10 @@ class CountsLines(Projection):
 
 
 @pytest.mark.parametrize(("answer", "says"), [
-    (IgnoresRemovals, "removed from order b are still counted"),
+    (IgnoresRemovals, "units of a removed line are still counted"),
     (CountsLines, "expected {'mug': 3"),
-    (solution.SkuUnits(), "subclass itself (the class)"),
-    ("SkuUnits", "subclass itself (the class)"),
+    (solution.SkuUnits(), "subclass itself (the class"),
+    ("SkuUnits", "subclass itself (the class"),
     (OrderSummaries, "must list 'sku_units'"),
 ])
 def test_wrong_answers_say_what_is_wrong(answer: Any, says: str) -> None:

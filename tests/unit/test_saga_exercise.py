@@ -53,7 +53,7 @@ def test_fresh_key_per_call_is_caught_by_the_timeout_case() -> None:
         return saga.insert_after("charge_payment", Step("wrap_gift", wrap, unwrap))
 
     result = check_gift_wrap(fresh_keys)
-    assert not result.solved and "idempotency key" in result.message
+    assert not result.solved and "not recognised as the same request" in result.message
 
 
 def test_code_that_raises_becomes_a_verdict() -> None:
