@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator, core_schema
 
 from course_lib.eventstore.base import StoredEventCorrupt
-from course_lib.eventstore.records import ROW_FIELDS, error_location
+from course_lib.eventstore.records import METADATA_FIELDS, error_location
 from course_lib.messages import Envelope, MalformedMessage, Message, Metadata, Registry, from_dict_all
 
 Row = Sequence[Any]
@@ -69,6 +69,8 @@ class RowDecoder:
                     values, _, fields_set = validate_metadata(meta_text)
                 except (ValidationError, TypeError) as exc:
                     raise StoredEventCorrupt(stream_id, version, _reason("metadata", exc), position) from None
+                if values["correlation_id"] is None:
+                    values["correlation_id"] = values["message_id"]
                 schema_version = values["schema_version"]
                 if type_name in upcasted and registry.needs_upcast(type_name, schema_version):
                     upgraded = self._upcast(stream_id, version, position, type_name, values, data_text)
@@ -94,7 +96,7 @@ class RowDecoder:
                     continue
                 values["type"], values["stream_id"] = type_name, stream_id
                 values["stream_version"], values["position"] = version, position
-                fields_set.update(ROW_FIELDS)
+                fields_set.update(METADATA_FIELDS)
                 # built as model_construct builds instances, written out: this loop is the hot path of every read
                 metadata = new(Metadata)
                 put(metadata, "__dict__", values)
@@ -138,13 +140,16 @@ def _reason(column: str, exc: Exception) -> str:
 
 def _stored_metadata_validator() -> SchemaValidator:
     """``Metadata``'s own field rules for the metadata column, where ``type`` is absent (the row's column holds
-    it); validating gives ``(values, extra, fields_set)``."""
+    it) and so may be ``correlation_id`` (absent: the message started its own conversation, the reader fills in
+    the message id); validating gives ``(values, extra, fields_set)``."""
     schema = Metadata.__pydantic_core_schema__
     if schema["type"] != "model" or schema["schema"]["type"] != "model-fields":
         raise RuntimeError("Metadata's pydantic schema changed shape: update eventstore.decoding")
     fields_schema = dict(schema["schema"])
     fields = dict(fields_schema["fields"])
-    fields["type"] = core_schema.model_field(core_schema.with_default_schema(core_schema.str_schema(), default=""))
+    for name, default in (("type", ""), ("correlation_id", None)):  # an explicit null stays an error
+        fields[name] = core_schema.model_field(core_schema.with_default_schema(fields[name]["schema"],
+                                                                               default=default))
     fields_schema["fields"] = fields
     return SchemaValidator(fields_schema, schema.get("config"))  # type: ignore[arg-type]
 

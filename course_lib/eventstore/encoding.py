@@ -30,6 +30,7 @@ EncodedRow = tuple[UUID, str, str, str]
 """``(message_id, type, metadata_json, data_json)``: one event as the SQL backends store it."""
 
 _METADATA_TO_JSON = Metadata.__pydantic_serializer__.to_json
+_ROW_FIELDS_AND_CORRELATION = ROW_FIELDS | {"correlation_id"}  # a message that starts its own conversation
 _FLOAT_CAPABLE = frozenset({"float", "any", "function-plain", "function-wrap", "is-instance", "callable"})
 
 
@@ -73,7 +74,9 @@ def encode_batch(
         cls = classes.get(meta.type)
         if cls is None:
             cls = classes[meta.type] = _registered_class(registry, meta.type, stream_id)
-        rows.append((meta.message_id, meta.type, _METADATA_TO_JSON(meta, exclude=ROW_FIELDS).decode(),
+        stored_apart = ROW_FIELDS if meta.correlation_id != meta.message_id else _ROW_FIELDS_AND_CORRELATION
+        rows.append((meta.message_id, meta.type,
+                     _METADATA_TO_JSON(meta, exclude=stored_apart, exclude_defaults=True).decode(),
                      _payload_json(env, cls, stream_id)))
         batch.append(env)
     return batch, rows

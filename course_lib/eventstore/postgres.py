@@ -43,7 +43,7 @@ from course_lib.eventstore.base import (
 )
 from course_lib.eventstore.decoding import RowDecoder
 from course_lib.eventstore.encoding import EncodedRow, encode_batch
-from course_lib.eventstore.records import check_stream_id, stored
+from course_lib.eventstore.records import check_stream_id, snapshot_from_row, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 _COLUMNS = "stream_id, version, position, type, metadata, data"
@@ -274,7 +274,7 @@ class PostgresEventStore:
         if not rows:
             return None
         version, type_name, state = rows[0]
-        return Snapshot(stream_id=stream_id, version=version, type=type_name, state=json.loads(state))
+        return snapshot_from_row(stream_id, version, type_name, state)
 
     def drop_schema(self) -> None:
         """Delete the schema and everything in it (tests and lesson clean-up)."""

@@ -36,7 +36,7 @@ from course_lib.eventstore.base import (
 )
 from course_lib.eventstore.decoding import RowDecoder
 from course_lib.eventstore.encoding import EncodedRow, encode_batch
-from course_lib.eventstore.records import check_stream_id, stored
+from course_lib.eventstore.records import check_stream_id, snapshot_from_row, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -268,7 +268,7 @@ class SQLiteEventStore:
             ).fetchone()
         if row is None:
             return None
-        return Snapshot(stream_id=stream_id, version=row[0], type=row[1], state=json.loads(row[2]))
+        return snapshot_from_row(stream_id, *row)
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""

@@ -386,6 +386,8 @@ class SQLEventStoreContract(EventStoreContract):
          '"correlation_id":"00000000-0000-0000-0000-000000000001"}', "occurred_at"),
         ('{"message_id":"00000000-0000-0000-0000-000000000001","schema_version":1,"occurred_at":"2026-01-01T00:00:00Z",'
          '"correlation_id":"00000000-0000-0000-0000-000000000001","smuggled":true}', "smuggled"),
+        ('{"message_id":"00000000-0000-0000-0000-000000000001","occurred_at":"2026-01-01T00:00:00Z",'
+         '"correlation_id":null}', "correlation_id"),
     ])
     def test_damaged_metadata_is_refused_by_every_read(
         self, store: EventStore, damage: ColumnDamage, metadata: str, named: str

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -135,3 +137,21 @@ def test_envelopes_read_back_behave_exactly_like_validated_ones(tmp_path: Path) 
         read.metadata.position = 5  # type: ignore[misc]
     moved = read.with_metadata(position=9)
     assert (moved.metadata.position, read.metadata.position) == (9, 1)
+
+
+def test_metadata_is_stored_without_what_the_reader_can_tell(tmp_path: Path) -> None:
+    """Defaults and a correlation id equal to the message id are left out of the metadata text, and come back."""
+    from course_lib.messages import envelope
+
+    with SQLiteEventStore(tmp_path / "e.db", synchronous="NORMAL") as store:
+        first: Any = envelope(item())
+        caused: Any = first.caused(item(sku="tea"))
+        store.append("order-1", [first, caused])
+        rows = store.connection.execute("SELECT metadata FROM events ORDER BY position").fetchall()
+        texts = [json.loads(text) for (text,) in rows]
+        assert sorted(texts[0]) == ["message_id", "occurred_at"]
+        assert sorted(texts[1]) == ["causation_id", "correlation_id", "message_id", "occurred_at"]
+        read = store.read_stream("order-1")
+    assert read == [first.with_metadata(stream_id="order-1", stream_version=1, position=1),
+                    caused.with_metadata(stream_id="order-1", stream_version=2, position=2)]
+    assert read[0].metadata.correlation_id == read[0].message_id and read[0].metadata.schema_version == 1
