@@ -45,27 +45,21 @@ def _uv() -> str | None:
     return str(beside_python) if beside_python.exists() else shutil.which("uv")
 
 
-def _make_setup(venv: Path, uv: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "UV": uv}
-    env.pop("MAKEFLAGS", None)
-    return subprocess.run(["make", "setup", f"VENV={venv}", f"PYTHON={sys.base_prefix}/bin/python3"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=900)
+def _make_setup(venv: Path, installer: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"}
+    return subprocess.run(["make", "setup", f"VENV={venv}", f"INSTALLER={installer}",
+                           f"PYTHON={sys.base_prefix}/bin/python3"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=900)
 
 
-@pytest.mark.parametrize("installer", ["pip", "uv"])
+@pytest.mark.parametrize("installer", ["uv", "pip"])
 def test_make_setup_installs_the_pinned_learner_set_and_nothing_else(installer: str, tmp_path: Path) -> None:
-    uv = _uv() if installer == "uv" else ""
-    if uv is None:
-        message = "uv is not installed (it comes with `make setup-dev`)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
     venv = tmp_path / "venv"
     started = time.monotonic()
-    done = _make_setup(venv, uv)
+    done = _make_setup(venv, installer)
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    print(f"\nlearner install with {installer}, fresh venv, warm cache: {seconds:.1f} s")
+    print(f"\nlearner install with {installer}, fresh venv, the installers' caches as they are: {seconds:.1f} s")
     python = str(venv / "bin" / "python")
 
     imports = "; ".join(f"import {name}" for name in LEARNER_IMPORTS)
@@ -81,12 +75,13 @@ def test_make_setup_installs_the_pinned_learner_set_and_nothing_else(installer: 
     installed = {_normalise(name): version for name, version in json.loads(listed.stdout).items()}
     pins = _constraints()
     unpinned = {name: v for name, v in installed.items() if name not in pins and name not in {"eda-course", "pip"}}
+    assert ("uv" in installed) == (installer == "uv"), "uv is installed (pinned) only when it is the installer"
     different = {name: (v, pins[name]) for name, v in installed.items() if name in pins and pins[name] != v}
     assert not unpinned, f"installed but not pinned in constraints.txt: {unpinned}"
     assert not different, f"installed at another version than constraints.txt pins: {different}"
     assert (venv / "share" / "jupyter" / "kernels" / "python3" / "kernel.json").exists()
 
-    again = _make_setup(venv, uv)
+    again = _make_setup(venv, installer)
     assert again.returncode == 0 and "install" not in again.stdout, "a second `make setup` must do nothing"
 
 
@@ -94,7 +89,8 @@ def test_constraints_pin_every_package_of_every_platform(tmp_path: Path) -> None
     # uv resolves for every platform at once (--universal): macOS-only and Windows-only packages must be pinned too.
     uv = _uv()
     if uv is None:
-        pytest.fail("uv is not installed (it comes with `make setup-dev`)") if IN_CI else pytest.skip("no uv")
+        message = "uv is not installed (it comes with `make setup-dev`)"
+        pytest.fail(message) if IN_CI else pytest.skip(message)
     out = tmp_path / "universal.txt"
     subprocess.run([uv, "pip", "compile", "pyproject.toml", "--all-extras", "--universal", "--python-version", "3.11",
                     "-c", "constraints.txt", "--no-header", "--no-annotate", "-o", str(out)], cwd=ROOT, check=True,

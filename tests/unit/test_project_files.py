@@ -29,15 +29,23 @@ def test_make_help_lists_every_target_and_is_the_default() -> None:
         assert listed == targets, f"missing from help: {targets - listed}; not phony: {listed - targets}"
 
 
-def test_lab_installs_the_learner_set_and_test_installs_everything() -> None:
-    lab = _make("-n", "lab", "VENV=/nonexistent/venv", "UV=").stdout
-    installs = [line for line in lab.splitlines() if "pip install" in line]
-    assert installs == ["/nonexistent/venv/bin/python -m pip install --disable-pip-version-check -c constraints.txt "
-                        "-e '.[postgres]'"], "the learner gets the runtime and notebooks only, with pip's progress"
-    test = _make("-n", "test", "VENV=/nonexistent/venv", "UV=").stdout
-    assert "-e '.[postgres,bench,dev]'" in test
-    with_uv = _make("-n", "setup", "VENV=/nonexistent/venv", "UV=/opt/uv").stdout
-    assert "/opt/uv pip install --python /nonexistent/venv/bin/python -c constraints.txt -e '.[postgres]'" in with_uv
+def _installs(*args: str) -> list[str]:
+    planned = _make("-n", *args, "VENV=/nonexistent/venv").stdout
+    return [" ".join(line.split()) for line in planned.splitlines() if " install " in line]
+
+
+def test_lab_installs_the_learner_set_with_a_pinned_uv_and_test_installs_everything() -> None:
+    assert _installs("lab") == [
+        "test -x /nonexistent/venv/bin/uv || { echo \"installing the pinned uv into /nonexistent/venv\"; "
+        "/nonexistent/venv/bin/python -m pip install --disable-pip-version-check -c constraints.txt uv; }",
+        "/nonexistent/venv/bin/uv pip install --python /nonexistent/venv/bin/python -c constraints.txt "
+        "-e '.[postgres]'",
+        '/nonexistent/venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 '
+        '(course)"',
+    ], "the learner gets the runtime and notebooks only, with the installers' progress (no --quiet)"
+    assert _installs("lab", "INSTALLER=pip")[0] == ("/nonexistent/venv/bin/python -m pip install "
+                                                    "--disable-pip-version-check -c constraints.txt -e '.[postgres]'")
+    assert any(line.endswith("-c constraints.txt -e '.[postgres,bench,dev]'") for line in _installs("test"))
 
 
 @pytest.fixture
