@@ -30,12 +30,10 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _services(args: argparse.Namespace) -> int:
-    from course_lib.services import kafka_broker, rabbitmq_server
+    from course_lib.services import kafka_broker, startup
 
     if args.action == "start":
-        print("RabbitMQ:   " + rabbitmq_server.ensure_running())
-        print("PostgreSQL: " + rabbitmq_server.ensure_postgres_running())
-        print("Kafka:      " + kafka_broker.start().describe())
+        startup.report(startup.start_all())  # warns about what is missing; the course opens anyway
     elif args.action == "stop":
         stopped = kafka_broker.stop()
         print("Kafka:      " + ("stopped the embedded broker" if stopped else "no broker of the course's was running"))
@@ -48,10 +46,9 @@ def _services(args: argparse.Namespace) -> int:
 def _lab(args: argparse.Namespace) -> int:
     from course_lib.doctor import run_doctor
     from course_lib.labconfig import lab_command, lab_environment
-    from course_lib.services import kafka_broker, rabbitmq_server
+    from course_lib.services import startup
 
-    print(rabbitmq_server.ensure_running())
-    print(kafka_broker.start().describe())
+    startup.report(startup.start_all())
     report = run_doctor()
     print(report.to_text())
     command = lab_command("notebooks/00_start_here.ipynb", no_browser=args.no_browser)

