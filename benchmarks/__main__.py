@@ -1,8 +1,9 @@
 """``python -m benchmarks [NAMES] [--quick] [--check] [--memory] [--json PATH] [--markdown PATH] [--repeats N]``.
 
 Runs the groups side by side and writes the results JSON and the Markdown report (``benchmarks.report``).
-``--check`` exits 1 when a group's ratio falls below its CI floor minus its noise margin
+``--check`` exits 1 when the upper end of a group's ratio interval falls below its CI floor minus its margin
 (``benchmarks/targets.toml``); a group that fails is measured once more first, and only a second failure counts.
+Calibrate the floors and margins with ``python -m benchmarks.calibrate``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ import time
 from pathlib import Path
 
 from benchmarks import report
-from benchmarks.runner import GroupResult, discover, run_group, write_json
+from benchmarks.runner import (
+    BUDGET_SECONDS,
+    MAX_REPEATS,
+    MIN_REPEATS,
+    Group,
+    GroupResult,
+    cases_to_run,
+    discover,
+    run_group,
+    write_json,
+)
 
 
 def services() -> str:
@@ -51,12 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("names", nargs="*", help="group names or prefixes (default: all)")
     parser.add_argument("--quick", action="store_true", help="small sizes for CI smoke runs")
-    parser.add_argument("--repeats", type=int, default=None, help="runs per case (default 3, quick 2)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help=f"rounds per group (default: as many as fit in --budget, {MIN_REPEATS} to {MAX_REPEATS})")
+    parser.add_argument("--budget", type=float, default=None,
+                        help=f"seconds of measured rounds per group (default {BUDGET_SECONDS[True]:g} quick, "
+                             f"{BUDGET_SECONDS[False]:g} full)")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/latest.json"))
     parser.add_argument("--markdown", type=Path, default=None,
                         help="write the report here (default: next to the JSON, .md)")
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 if a ratio fell below its CI floor minus the noise margin")
+                        help="exit 1 if a ratio's interval lies wholly below its CI floor minus the margin")
     parser.add_argument("--memory", action="store_true",
                         help="also measure peak memory of the projection rebuild and the Kafka consume")
     parser.add_argument("--list", action="store_true", help="list the groups and exit")
@@ -69,24 +84,30 @@ def main(argv: list[str] | None = None) -> int:
     if not groups:
         print(f"no benchmark group matches {args.names}", file=sys.stderr)
         return 2
+    if args.repeats is not None and args.repeats < 2:
+        parser.error("--repeats must be at least 2: a confidence interval needs two pairs of runs or more")
     targets = report.load_targets()
-    repeats = args.repeats or (2 if args.quick else 3)
     started = time.perf_counter()
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr)
 
+    def measure(group: Group) -> GroupResult:
+        return run_group(group, quick=args.quick, repeats=args.repeats, budget=args.budget, progress=progress)
+
     results: list[GroupResult] = []
     for group in groups:
-        progress(f"{group.name} ({len(group.cases)} cases × {repeats})")
-        result = run_group(group, quick=args.quick, repeats=repeats, progress=progress)
+        progress(f"{group.name} ({', '.join(c.label for c in cases_to_run(group, args.quick))})")
+        result = measure(group)
         target = targets.get(group.name)
-        ratio = result.subject_ratio
-        if args.check and target is not None and (ratio is None or ratio < target.fails_below):
+        if args.check and target is not None and target.regressed(result.subject_ratio_upper):
             # one noisy run must not fail CI: measure again, and only a second miss counts
-            progress(f"  {group.name}: ratio {ratio:.2f} below {target.fails_below:.2f}; measuring once more")
-            result = run_group(group, quick=args.quick, repeats=repeats, progress=progress)
-            result.notes = (result.notes + f" (measured twice by --check: first ratio {ratio:.2f})").strip()
+            first = report.interval_text(result.subject_ratio, result.subject_ratio_ci)
+            progress(f"  {group.name}: ratio {first} wholly below {target.fails_below:.2f}; measuring once more")
+            result = measure(group)
+            result.notes = (result.notes + f" (measured twice by --check: first ratio {first})").strip()
+        progress(f"  {group.name}: {report.interval_text(result.subject_ratio, result.subject_ratio_ci)} "
+                 f"from {result.repeats} pairs in {result.seconds:.1f} s")
         results.append(result)
     extra: dict[str, object] = {
         "seconds": round(time.perf_counter() - started, 1),

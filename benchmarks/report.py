@@ -1,24 +1,26 @@
-"""The benchmark report: a Markdown page from a results JSON, the CI regression check, and the noise analysis.
+"""The benchmark report: a Markdown page from a results JSON, and the CI regression check.
 
     python -m benchmarks.report RESULTS.json [--markdown PATH] [--check]
-    python -m benchmarks.report --noise RUN1.json RUN2.json …     # ratio spread per group over repeated runs
+    python -m benchmarks.report --noise RUN1.json RUN2.json …     # the same as python -m benchmarks.calibrate RUN…
 
 Targets and CI floors come from ``benchmarks/targets.toml``: the *target* is what the issue states; the *floor*
-is what CI enforces (the target where it is met, the level measured now where it is missed); the *margin* is the
-relative noise measured for that group. CI fails when ``ratio < floor × (1 − margin)``.
+is what CI enforces (the target where it is met, the level measured now where it is missed); the *margin* covers
+what one run's confidence interval cannot see (the machine differing from run to run). CI fails when the upper
+end of the subject ratio's confidence interval is below ``floor × (1 − margin)``: only when the run shows, with
+95 % confidence, a ratio under that level.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from course_lib.perf.stats import ratio_interval
 
 TARGETS = Path(__file__).with_name("targets.toml")
 REPRODUCE = "python -m benchmarks --json docs/benchmarks.json --memory --markdown docs/benchmarks.md"
@@ -48,8 +50,25 @@ class Target:
 
     @property
     def fails_below(self) -> float:
-        """The ratio under which CI fails."""
+        """CI fails when the whole confidence interval of the ratio lies below this."""
         return self.floor * (1 - self.margin)
+
+    def regressed(self, upper: float | None) -> bool:
+        """True when the interval's upper end (or the ratio, for results without an interval) is below the line."""
+        return upper is None or upper < self.fails_below
+
+
+def upper_end(group: dict[str, Any]) -> float | None:
+    """The upper end of the subject ratio's interval; the ratio itself for results written without intervals."""
+    interval = group.get("subject_ratio_ci")
+    return interval[1] if interval else group.get("subject_ratio")
+
+
+def interval_text(ratio: float | None, interval: list[float] | None) -> str:
+    """``1.52× [1.41–1.63]``: the ratio and its confidence interval, as every table shows them."""
+    if ratio is None:
+        return "—"
+    return f"{ratio:.2f}× [{interval[0]:.2f}–{interval[1]:.2f}]" if interval else f"{ratio:.2f}×"
 
 
 def load_targets(path: Path = TARGETS) -> dict[str, Target]:
@@ -73,20 +92,22 @@ def load_targets(path: Path = TARGETS) -> dict[str, Target]:
 # ------------------------------------------------------------------------------------------------ the check
 
 def check(payload: dict[str, Any], targets: dict[str, Target]) -> list[str]:
-    """Every regression in ``payload``: a subject ratio below its floor minus the margin, or a group that has no
-    entry in the targets file (a new case must state what CI should hold it to)."""
+    """Every regression in ``payload``: a subject ratio whose whole confidence interval lies below its floor
+    minus the margin, or a group that has no entry in the targets file (a new case must state what CI should
+    hold it to)."""
     failures: list[str] = []
     for group in payload["groups"]:
-        name, ratio = group["name"], group["subject_ratio"]
+        name = group["name"]
         target = targets.get(name)
         if target is None:
             failures.append(f"{name}: no entry in {TARGETS.name}; add its floor and noise margin")
             continue
-        if ratio is None or ratio < target.fails_below:
+        if target.regressed(upper_end(group)):
             failures.append(
-                f"{name}: ratio {ratio:.2f} is below the CI floor {target.floor:g} minus the noise margin "
-                f"{target.margin:.0%} (fails below {target.fails_below:.2f}); a regression, or an unusually "
-                f"busy machine: rerun `python -m benchmarks {name} --quick --check` to tell them apart")
+                f"{name}: ratio {interval_text(group['subject_ratio'], group.get('subject_ratio_ci'))} lies "
+                f"wholly below the CI floor {target.floor:g} minus the margin {target.margin:.0%} (fails below "
+                f"{target.fails_below:.2f}); a regression, or an unusually busy machine: rerun "
+                f"`python -m benchmarks {name} --quick --check` to tell them apart")
     for memory in payload.get("memory", []):
         if not memory["flat"]:
             failures.append(f"memory of {memory['name']}: {memory['verdict']}")
@@ -95,30 +116,43 @@ def check(payload: dict[str, Any], targets: dict[str, Target]) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ Markdown
 
-def _case_ratio(group: dict[str, Any], label: str, baseline: str) -> float | None:
-    speeds = {c["label"]: c["per_second"] for c in group["cases"]}
-    if label not in speeds or baseline not in speeds or not speeds[baseline]:
+def _case_ratio(group: dict[str, Any], label: str, baseline: str) -> tuple[float, list[float] | None] | None:
+    """``label`` over ``baseline`` within one group: the median paired ratio with its interval when both have the
+    same rounds, else (older results) the ratio of their medians without one."""
+    cases = {c["label"]: c for c in group["cases"]}
+    if label not in cases or baseline not in cases or not cases[baseline]["per_second"]:
         return None
-    return float(speeds[label] / speeds[baseline])
+    runs, base_runs = cases[label].get("runs") or [], cases[baseline].get("runs") or []
+    if len(runs) == len(base_runs) >= 2 and group.get("subject_ratio_ci") is not None:
+        interval = ratio_interval(runs, base_runs)
+        return interval.estimate, [interval.low, interval.high]
+    return float(cases[label]["per_second"] / cases[baseline]["per_second"]), None
+
+
+def _verdict(measured: float, interval: list[float] | None, minimum: float) -> str:
+    """met / **missed**, and whether the interval is too wide to tell."""
+    verdict = "met" if measured >= minimum else "**missed**"
+    if interval and interval[0] < minimum <= interval[1]:
+        verdict += " (the target lies inside the interval: this run cannot tell)"
+    return verdict
 
 
 def verdicts(group: dict[str, Any], target: Target | None) -> list[str]:
-    """Plain sentences: "target X, measured Y, met/missed" for every stated target of ``group``."""
+    """Plain sentences: "target X, measured Y [interval], met/missed" for every stated target of ``group``."""
     lines: list[str] = []
-    ratio = group["subject_ratio"]
+    ratio, interval = group["subject_ratio"], group.get("subject_ratio_ci")
     if target is None:
         return [f"no entry in {TARGETS.name}"]
     if target.target is not None and ratio is not None:
-        verdict = "met" if ratio >= target.target else "**missed**"
-        lines.append(f"target ≥ {target.target:g}× {group['baseline']}, measured {ratio:.2f}×: {verdict}")
+        lines.append(f"target ≥ {target.target:g}× {group['baseline']}, measured {interval_text(ratio, interval)}: "
+                     f"{_verdict(ratio, interval, target.target)}")
     elif target.target is None and ratio is not None:
-        lines.append(f"no stated target; measured {ratio:.2f}× {group['baseline']}")
+        lines.append(f"no stated target; measured {interval_text(ratio, interval)} {group['baseline']}")
     for extra in target.extra:
-        measured = _case_ratio(group, extra.case, extra.baseline)
-        if measured is not None:
-            verdict = "met" if measured >= extra.minimum else "**missed**"
+        pair = _case_ratio(group, extra.case, extra.baseline)
+        if pair is not None:
             lines.append(f"{extra.text or f'{extra.case} ≥ {extra.minimum:g}× {extra.baseline}'}: "
-                         f"measured {measured:.2f}×: {verdict}")
+                         f"measured {interval_text(*pair)}: {_verdict(*pair, extra.minimum)}")
     speeds = {c["label"]: c["per_second"] for c in group["cases"]}
     for label, minimum in target.absolute.items():
         if label in speeds:
@@ -136,6 +170,11 @@ def machine_line(machine: dict[str, Any]) -> str:
             f"{machine.get('platform')}, Python {machine.get('python')}; run at {machine.get('when')}")
 
 
+def _confidence(payload: dict[str, Any]) -> str:
+    confidence = payload.get("ratio_interval", {}).get("confidence")
+    return f"{confidence:.0%}" if confidence else "95%"
+
+
 def to_markdown(payload: dict[str, Any], targets: dict[str, Target], *, command: str = REPRODUCE) -> str:
     """The whole report: machine, command, one table row per case, the verdict per target, memory, CI floors."""
     mode = "quick mode (CI smoke sizes)" if payload.get("quick") else "full sizes"
@@ -150,23 +189,28 @@ def to_markdown(payload: dict[str, Any], targets: dict[str, Target], *, command:
         command,
         "```",
         "",
-        "Every group runs its cases side by side, interleaved (A, B, A, B, …); each number is the median of the "
-        "repeats; *ratio* is the case's throughput over the group's baseline. Absolute numbers belong to this "
-        "machine on that afternoon — it is a shared 2-core machine, so single numbers move by ±30 % or more; "
-        "compare ratios.",
+        "Every group warms its cases up, then runs them side by side in rounds, interleaved (A, B, C, A, B, C, …). "
+        "*throughput* is the median of a case's runs; *ratio* is the median of the paired ratios (each run of the "
+        "case over the baseline's run in the same round), and the brackets hold its "
+        f"{_confidence(payload)} confidence interval (percentile bootstrap over the pairs, fixed seed: the same "
+        "JSON always gives the same interval). *pairs* is the number of rounds. A narrow interval means the ratio "
+        "is pinned down; a target inside the interval means this run cannot tell whether it is met. Absolute "
+        "numbers belong to this machine on that afternoon; compare ratios.",
         "",
-        "| group | case | throughput | ratio to baseline | target |",
-        "|---|---|---:|---:|---|",
+        "| group | case | throughput | ratio to baseline [interval] | pairs | target |",
+        "|---|---|---:|---:|---:|---|",
     ]
     for group in payload["groups"]:
         target = targets.get(group["name"])
+        pairs = group.get("repeats") or len(group["cases"][0].get("runs") or []) or "—"
         for case in group["cases"]:
             note = ""
             if case["label"] == group["subject"]:
                 note = "; ".join(verdicts(group, target))
             base = " (baseline)" if case["label"] == group["baseline"] else ""
+            ratio = interval_text(case["ratio_to_baseline"], case.get("ratio_ci"))
             out.append(f"| {group['name']} | {case['label']}{base} | {case['per_second']:,.0f} {group['unit']}/s"
-                       f" | {case['ratio_to_baseline']:.2f}× | {note} |")
+                       f" | {ratio} | {pairs} | {note} |")
     missed = [(g["name"], line) for g in payload["groups"] for line in verdicts(g, targets.get(g["name"]))
               if "missed" in line]
     out += ["", "## Targets missed", ""]
@@ -186,66 +230,16 @@ def to_markdown(payload: dict[str, Any], targets: dict[str, Target], *, command:
         out.append("")
         out += [f"- {m['name']}: {m['verdict']}" for m in payload["memory"]]
     out += ["", "## CI floors (quick mode)", "",
-            "`python -m benchmarks --quick --check` fails when a group's ratio falls below *floor × (1 − margin)*. "
-            "The floor is the stated target where it is met, and the level measured now where it is missed (so CI "
-            "catches a regression, not an old miss). The margin is the noise measured over repeated quick runs; "
-            "see `benchmarks/README.md`.", "",
-            "| group | stated target | CI floor | noise margin | fails below |", "|---|---:|---:|---:|---:|"]
+            "`python -m benchmarks --quick --check` fails when the *upper end* of a group's ratio interval falls "
+            "below *floor × (1 − margin)*, in two measurements in a row. The floor is the stated target where it is "
+            "met, and the level measured now where it is missed (so CI catches a regression, not an old miss). The "
+            "interval carries the noise within a run; the margin (at most 25 %) covers what differs between runs. "
+            "Method and calibration: `benchmarks/README.md`.", "",
+            "| group | stated target | CI floor | margin | fails below |", "|---|---:|---:|---:|---:|"]
     for name, target in targets.items():
         stated = f"{target.target:g}×" if target.target is not None else "—"
         out.append(f"| {name} | {stated} | {target.floor:g}× | {target.margin:.0%} | {target.fails_below:.2f}× |")
     return "\n".join(out) + "\n"
-
-
-# ------------------------------------------------------------------------------------------------ noise
-
-@dataclass(frozen=True)
-class Noise:
-    """How one group's subject ratio varied over repeated identical runs."""
-
-    group: str
-    ratios: list[float]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.ratios)
-
-    @property
-    def spread(self) -> float:
-        """(max − min) / median."""
-        return (max(self.ratios) - min(self.ratios)) / self.median
-
-    @property
-    def low_deviation(self) -> float:
-        """(median − min) / median: how far below its usual level the ratio fell in the worst run."""
-        return (self.median - min(self.ratios)) / self.median
-
-
-def noise(payloads: Sequence[dict[str, Any]]) -> list[Noise]:
-    """Subject ratios per group across several results files (same mode, same machine)."""
-    ratios: dict[str, list[float]] = {}
-    for payload in payloads:
-        for group in payload["groups"]:
-            if group["subject_ratio"] is not None:
-                ratios.setdefault(group["name"], []).append(group["subject_ratio"])
-    return [Noise(name, values) for name, values in ratios.items()]
-
-
-def suggested_margin(n: Noise, minimum: float = 0.15) -> float:
-    """The worst downward deviation seen, rounded up to 5 %, and never below ``minimum``."""
-    import math
-
-    return max(minimum, math.ceil(n.low_deviation * 20) / 20)
-
-
-def noise_table(rows: list[Noise]) -> str:
-    """Markdown: per group, the ratios seen, their spread, and the margin they suggest."""
-    lines = ["| group | runs | min | median | max | spread | worst drop | margin |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for n in rows:
-        lines.append(f"| {n.group} | {len(n.ratios)} | {min(n.ratios):.2f} | {n.median:.2f} | {max(n.ratios):.2f} | "
-                     f"{n.spread:.0%} | {n.low_deviation:.0%} | {suggested_margin(n):.0%} |")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,13 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", nargs="+", type=Path, help="results JSON written by python -m benchmarks")
     parser.add_argument("--markdown", type=Path, help="write the report here")
     parser.add_argument("--check", action="store_true", help="exit 1 if a ratio fell below its CI floor")
-    parser.add_argument("--noise", action="store_true", help="analyse the spread over several results files")
+    parser.add_argument("--noise", action="store_true",
+                        help="ratios, interval widths and suggested floors/margins over several results files")
     parser.add_argument("--targets", type=Path, default=TARGETS)
     args = parser.parse_args(argv)
-    payloads = [json.loads(path.read_text()) for path in args.results]
     if args.noise:
-        print(noise_table(noise(payloads)))
-        return 0
+        from benchmarks import calibrate
+
+        return calibrate.main([*map(str, args.results), "--targets", str(args.targets)])
+    payloads = [json.loads(path.read_text()) for path in args.results]
     targets = load_targets(args.targets)
     report = to_markdown(payloads[0], targets)
     if args.markdown:

@@ -161,7 +161,7 @@ def _raw_insert(conn: sqlite3.Connection, stream_id: str, start_version: int, pa
 # --- appends --------------------------------------------------------------------------------------------------
 
 def _sizes(quick: bool) -> dict[str, int]:
-    return {"one": 150 if quick else 1_000, "batches": 10 if quick else 60, "read": 5_000 if quick else 30_000}
+    return {"one": 30 if quick else 1_000, "batches": 5 if quick else 60, "read": 5_000 if quick else 30_000}
 
 
 def course_appends(store: Any, n: int, batch: int) -> Measurement:
@@ -309,8 +309,8 @@ def _read_all(label: str) -> Callable[[bool], Measurement]:
 
 
 LOAD_EVENTS = 1_000
-LOADS = {True: 20, False: 60}  # loads per run: (quick) → count
-SNAPSHOT_LOADS = {True: 200, False: 600}  # a load from a snapshot takes ~0.1 ms: more of them, for a stable timing
+LOADS = {True: 4, False: 60}  # loads per run: (quick) → count
+SNAPSHOT_LOADS = {True: 40, False: 600}  # a load from a snapshot is ~100x cheaper: more per run
 
 
 def loads_per_run(quick: bool, snapshot: bool) -> int:

@@ -50,7 +50,7 @@ def _delete(channel: Any, queue: str) -> None:
 
 # ---- publish, one confirm per message ------------------------------------------------------------------------
 def _n_each(quick: bool) -> int:
-    return 300 if quick else 3000
+    return 50 if quick else 3000
 
 
 def _raw_publish_each(quick: bool) -> Measurement:
@@ -91,7 +91,7 @@ def _course_publish_each(quick: bool) -> Measurement:
 
 # ---- publish, confirms awaited once per batch of 100 --------------------------------------------------------------
 def _n_batch(quick: bool) -> int:
-    return 3000 if quick else 30000
+    return 500 if quick else 30000
 
 
 def _raw_publish_batched(quick: bool) -> Measurement:
@@ -169,8 +169,8 @@ def _fill(n: int) -> str:
 
 def _n_consume(quick: bool, prefetch: int) -> int:
     if prefetch == 1:
-        return 1000 if quick else 10000
-    return 4000 if quick else 40000
+        return 150 if quick else 10000
+    return 500 if quick else 40000
 
 
 def _raw_consume(prefetch: int) -> Any:

@@ -21,7 +21,7 @@ from course_lib.sagas import Orchestrator, SqliteSagaLog, order_data, order_saga
 
 
 def _appends(quick: bool, with_outbox: bool) -> Measurement:
-    n = 300 if quick else 3_000
+    n = 40 if quick else 3_000
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "shop.db"
         store = SQLiteEventStore(db)
@@ -43,7 +43,7 @@ def _appends(quick: bool, with_outbox: bool) -> Measurement:
 
 
 def _saga(quick: bool, synchronous: str) -> Measurement:
-    n = 100 if quick else 1_000
+    n = 10 if quick else 1_000
     shop = Shop.seeded(0, stock={"mug": 10 * n})
     with tempfile.TemporaryDirectory() as tmp:
         log = SqliteSagaLog(Path(tmp) / "sagas.db", synchronous=synchronous)

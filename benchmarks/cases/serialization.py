@@ -17,7 +17,7 @@ def _envelopes(n: int) -> list:
 
 
 def _course_lib(quick: bool) -> Measurement:
-    items = _envelopes(2_000 if quick else 20_000)
+    items = _envelopes(1_000 if quick else 20_000)
 
     def work() -> int:
         for env in items:
@@ -28,7 +28,7 @@ def _course_lib(quick: bool) -> Measurement:
 
 
 def _raw_json(quick: bool) -> Measurement:
-    dicts = [to_dict(env) for env in _envelopes(2_000 if quick else 20_000)]
+    dicts = [to_dict(env) for env in _envelopes(1_000 if quick else 20_000)]
 
     def work() -> int:
         for data in dicts:

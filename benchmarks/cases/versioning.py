@@ -50,7 +50,7 @@ def _stored(n: int, *, old: bool) -> list[str]:
 
 def _reader(old: bool) -> Case:
     def run(quick: bool) -> Measurement:
-        reg, rows = _registry(), _stored(2_000 if quick else 20_000, old=old)
+        reg, rows = _registry(), _stored(1_000 if quick else 20_000, old=old)
 
         def work() -> int:
             for text in rows:

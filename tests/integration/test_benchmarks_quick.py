@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import memory
+from benchmarks.runner import MIN_REPEATS
 from course_lib.config import PROJECT_ROOT
 
 
@@ -26,8 +27,12 @@ def test_quick_check_writes_json_and_report(tmp_path: Path) -> None:
     assert {g["name"] for g in payload["groups"]} == {"messages.json_roundtrip", "versioning.read_with_upcasters"}
     for group in payload["groups"]:
         assert group["subject_ratio"] > 0 and all(c["per_second"] > 0 for c in group["cases"])
+        low, high = group["subject_ratio_ci"]  # the bootstrap interval over the paired rounds
+        assert low <= group["subject_ratio"] <= high
+        assert group["repeats"] >= MIN_REPEATS and all(len(c["runs"]) == group["repeats"] for c in group["cases"])
     report = out.with_suffix(".md").read_text()
     assert "| messages.json_roundtrip | course_lib |" in report and "## CI floors (quick mode)" in report
+    assert f"[{low:.2f}–{high:.2f}]" in report
     assert "check passed" in completed.stderr
 
 
