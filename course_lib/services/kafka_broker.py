@@ -86,15 +86,16 @@ def start(settings: Settings | None = None, timeout_s: float = 15.0, say: Say = 
     binary = broker_binary()
     url = f"tcp://{host}:{port}"
     say(f"starting the embedded Kafka broker (Tansu) on {host}:{port}, log in {log_file}")
+    argv = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url]
     with log_file.open("ab") as log:
         process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+            argv,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # survives the notebook kernel or make process that started it
         )
-    ProcessRecord.of(process.pid).write(pid_file)
+    ProcessRecord.of(process.pid, argv).write(pid_file)
     if not wait_for_port(host, port, timeout=timeout_s, what=f"the embedded Kafka broker to open {host}:{port}",
                          say=say):
         process.kill()

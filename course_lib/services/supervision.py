@@ -3,6 +3,10 @@
 A pid alone is not an identity: after a reboot or a long pause the same number can belong to any program of the
 same user (on macOS nothing else tells them apart). The record keeps the pid, the process's start time and its
 command line; before signalling, :func:`find_recorded` asks ``psutil`` for all three and refuses on any mismatch.
+
+Start times are wall-clock times, which move when the system clock is set (on Linux psutil derives them from the
+boot time, which shifts with every clock step). So the start time is also kept relative to the boot time, and
+either one matching is enough: Linux keeps the relative one stable, macOS the absolute one.
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ class ProcessRecord:
     pid: int
     create_time: float
     cmdline: tuple[str, ...]
+    boot_time: float = 0.0  # psutil.boot_time() when create_time was read
 
     @classmethod
-    def of(cls, pid: int) -> ProcessRecord:
-        """The record of a live process (call right after starting it)."""
-        process = psutil.Process(pid)
-        return cls(pid, process.create_time(), tuple(process.cmdline()))
+    def of(cls, pid: int, argv: list[str]) -> ProcessRecord:
+        """The record of a process just started with ``argv``.
+
+        The command line is the one we passed, not one read back: right after ``exec`` the kernel may still show
+        an empty one for a moment.
+        """
+        return cls(pid, psutil.Process(pid).create_time(), tuple(argv), psutil.boot_time())
 
     def write(self, path: Path) -> None:
         """Store the record as JSON, readable by a person who wants to stop the process by hand."""
@@ -42,7 +50,8 @@ class ProcessRecord:
         """The stored record; None when there is none or it is not one (an old bare-pid file, say)."""
         try:
             data = json.loads(path.read_text())
-            return cls(int(data["pid"]), float(data["create_time"]), tuple(str(a) for a in data["cmdline"]))
+            return cls(int(data["pid"]), float(data["create_time"]), tuple(str(a) for a in data["cmdline"]),
+                       float(data.get("boot_time", 0.0)))
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
@@ -53,7 +62,10 @@ def matches(process: psutil.Process, record: ProcessRecord) -> bool:
         with process.oneshot():
             if process.status() == psutil.STATUS_ZOMBIE:
                 return False
-            same_start = abs(process.create_time() - record.create_time) <= _START_TIME_TOLERANCE_S
+            started, booted = process.create_time(), psutil.boot_time()
+            since_boot = started - booted
+            same_start = (abs(started - record.create_time) <= _START_TIME_TOLERANCE_S
+                          or abs(since_boot - (record.create_time - record.boot_time)) <= _START_TIME_TOLERANCE_S)
             return same_start and tuple(process.cmdline()) == record.cmdline
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False

@@ -43,8 +43,9 @@ def _pid_file(settings: Settings) -> Path:
     return settings.state_dir / "kafka-broker.pid"
 
 
-def _write(path: Path, pid: int, create_time: float, cmdline: list[str]) -> None:
-    path.write_text(json.dumps({"pid": pid, "create_time": create_time, "cmdline": cmdline}))
+def _write(path: Path, pid: int, create_time: float, cmdline: list[str], boot_time: float | None = None) -> None:
+    boot_time = psutil.boot_time() if boot_time is None else boot_time
+    path.write_text(json.dumps({"pid": pid, "create_time": create_time, "cmdline": cmdline, "boot_time": boot_time}))
 
 
 def test_a_live_pid_with_another_start_time_is_not_signalled(foreign: subprocess.Popen[bytes],
@@ -75,13 +76,23 @@ def test_a_bare_pid_file_is_not_trusted(foreign: subprocess.Popen[bytes], settin
 
 def test_the_recorded_process_itself_is_found_and_stopped(foreign: subprocess.Popen[bytes],
                                                           settings: Settings) -> None:
-    ProcessRecord.of(foreign.pid).write(_pid_file(settings))
+    ProcessRecord.of(foreign.pid, SLEEPER).write(_pid_file(settings))
     found = find_recorded(_pid_file(settings))
     assert found is not None and found.pid == foreign.pid
     said: list[str] = []
     assert kafka_broker.stop(settings, say=said.append) is True
     assert foreign.wait(timeout=10) is not None  # it exited: SIGTERM reached the recorded process
     assert any(line.startswith("waiting up to 10 s for the embedded Kafka broker") for line in said)
+
+
+def test_the_recorded_process_is_still_found_after_the_clock_was_set(foreign: subprocess.Popen[bytes],
+                                                                    settings: Settings) -> None:
+    # Recorded before the system clock was set back 5 s: on Linux both the start time and the boot time that
+    # psutil reports move by those 5 s, so only the time since boot still matches.
+    real = psutil.Process(foreign.pid)
+    _write(_pid_file(settings), foreign.pid, real.create_time() + 5, real.cmdline(), psutil.boot_time() + 5)
+    found = find_recorded(_pid_file(settings))
+    assert found is not None and found.pid == foreign.pid
 
 
 def test_a_record_of_a_process_that_is_gone_is_cleared(settings: Settings) -> None:
