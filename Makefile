@@ -24,7 +24,7 @@ NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sani
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test setup setup-dev services stop doctor reset unit integration notebooks notebook browser lint \
-	bench bench-quick clean test-repeat test-under-load
+	bench bench-quick clean test-repeat test-under-load test-install
 
 help:  ## list the targets
 	@echo "make lab     start the course (the learner's install, services, pre-flight check, JupyterLab)"
@@ -88,6 +88,9 @@ notebook: setup-dev services  ## one notebook: make notebook NB=05
 
 browser: setup-dev services  ## JupyterLab in headless Chromium, one test per widget notebook
 	$(PY) -m pytest tests/browser
+
+test-install: setup-dev  ## the learner's install into fresh venvs, with uv and with pip (slow: minutes)
+	COURSE_INSTALL_TEST_INSTALLERS=uv,pip $(PY) -m pytest tests/install
 
 REPEAT ?= 5
 test-repeat: setup-dev services  ## the integration tests REPEAT times in a row (default 5): a flake cannot hide in one lucky run

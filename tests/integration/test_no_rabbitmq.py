@@ -86,6 +86,6 @@ def test_a_rabbitmq_notebook_stops_at_its_first_cell_with_the_fix(no_rabbitmq_en
     assert errors[0].ename == "ServiceMissing"
     shown = "\n".join(errors[0].traceback)
     assert "This notebook needs RabbitMQ (AMQP), and it is not ready" in shown
-    assert "How to fix: python -m course_lib services start" in shown
+    assert "How to fix:" in shown and "python -m course_lib services start" in shown
     assert "Traceback" not in shown and ".py" not in shown, "the learner sees the fix, not a stack"
     assert all(cell.get("execution_count") is None for cell in code_cells[1:]), "nothing after it ran"

@@ -62,7 +62,7 @@ def test_make_lab_opens_jupyterlab_even_without_rabbitmq(monkeypatch: pytest.Mon
     monkeypatch.setenv("COURSE_POSTGRES_URL", f"postgresql://postgres@127.0.0.1:{free_port()}/test")
     monkeypatch.setattr(doctor, "run_doctor", lambda: doctor.DoctorReport([]))
     opened: list[list[str]] = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda command: opened.append(command) or 0)
+    monkeypatch.setattr(cli.subprocess, "call", lambda command, **_kw: opened.append(command) or 0)
     monkeypatch.setattr(cli.os, "chdir", lambda _path: None)
     try:
         assert main(["lab", "--no-browser"]) == 0
