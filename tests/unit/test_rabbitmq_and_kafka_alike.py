@@ -5,16 +5,17 @@ from __future__ import annotations
 import importlib
 import threading
 
+import pika
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.domain.events import OrderCreated
 from course_lib.errors import CourseError, WorkerFailed
-from course_lib.messages import envelope
+from course_lib.messages import envelope, to_bytes
 from course_lib.messaging import kafka, rabbitmq
 from course_lib.messaging.errors import DestinationNotFound, WorkerAlreadyStarted, WorkerStuck
 from course_lib.messaging.kafka.producer import envelope_headers
-from course_lib.messaging.rabbitmq.wire import properties_for
+from course_lib.messaging.rabbitmq.wire import decode, properties_for
 from course_lib.messaging.workers import WorkerStats, refuse_second_start, stop_thread
 
 MIRRORED = {"connection", "consumer", "worker", "admin", "errors"}
@@ -44,6 +45,11 @@ def test_a_message_carries_the_same_causation_and_schema_version_headers_on_both
     record = envelope_headers(caused)
     assert amqp["x-causation-id"] == record["x-causation-id"] == str(first.message_id)
     assert str(amqp["x-schema-version"]) == record["x-schema-version"] == "1"
+    delivery = decode(pika.spec.Basic.Deliver(delivery_tag=1, routing_key="order.created"), properties_for(caused),
+                      to_bytes(caused))
+    read = kafka.Record("orders", 0, 0, "o2", to_bytes(caused), record)
+    assert (delivery.causation_id, delivery.schema_version) == (read.causation_id, read.schema_version) == (
+        str(first.message_id), 1)
 
 
 def test_a_second_start_is_refused_with_what_to_do() -> None:

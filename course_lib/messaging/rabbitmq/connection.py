@@ -17,10 +17,10 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from course_lib.config import get_settings
-from course_lib.messaging.rabbitmq.connect_errors import START_RABBITMQ, unavailable
+from course_lib.messaging.rabbitmq.connect_errors import unavailable
 from course_lib.messaging.rabbitmq.frames import make_tolerant
 
-__all__ = ["START_RABBITMQ", "RabbitConnection", "connect", "connection_parameters"]
+__all__ = ["RabbitConnection", "connect", "connection_parameters"]
 
 
 def connection_parameters(

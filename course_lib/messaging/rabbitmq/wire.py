@@ -16,6 +16,7 @@ from pika.spec import Basic
 
 from course_lib.errors import describe_error
 from course_lib.messages import Envelope, MalformedMessage, Message, Registry, from_json, registry
+from course_lib.messaging import headers as shared
 from course_lib.messaging.headers import trace_headers
 
 CONTENT_TYPE = "application/json"
@@ -56,6 +57,18 @@ class Delivery:
     def headers(self) -> dict[str, Any]:
         """The AMQP headers (empty dict when there are none)."""
         return dict(self.properties.headers or {})
+
+    @property
+    def causation_id(self) -> str | None:
+        """The ``x-causation-id`` header (as on a Kafka ``Record``); None when absent or not text."""
+        value = shared.causation_id(self.headers)
+        return value if isinstance(value, str) else None
+
+    @property
+    def schema_version(self) -> int | None:
+        """The ``x-schema-version`` header (as on a Kafka ``Record``); None when absent or not an int."""
+        value = self.headers.get(shared.SCHEMA_VERSION)
+        return value if type(value) is int else None
 
     @property
     def message(self) -> Message:
