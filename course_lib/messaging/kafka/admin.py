@@ -30,8 +30,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
 from course_lib.errors import CourseError
+from course_lib.messaging.kafka.connection import connect
 from course_lib.messaging.kafka.consumer import _highwaters
-from course_lib.messaging.kafka.errors import connect
+from course_lib.messaging.kafka.errors import TopicNotFound
 from course_lib.messaging.kafka.settings import bootstrap_or_default
 from course_lib.waiting import wait_until
 
@@ -103,10 +104,10 @@ class Topics:
         return self.describe(name)
 
     def describe(self, name: str) -> TopicInfo:
-        """The topic's partition count; a clear error when it does not exist."""
+        """The topic's partition count; ``TopicNotFound`` when it does not exist."""
         described = self._admin.describe_topics([name])
         if not described or described[0].get("error_code") or not described[0].get("partitions"):
-            raise CourseError(f"topic {name!r} does not exist: create it with Topics.create({name!r}, partitions=N)")
+            raise TopicNotFound(name)
         return TopicInfo(name, len(described[0]["partitions"]))
 
     def exists(self, name: str) -> bool:
