@@ -152,7 +152,8 @@ class PacedPublisher(_Loop):
 class PacedConsumer(_Loop):
     """Consume ``queue`` with ``prefetch``, acking at most ``rate`` messages per second (a slow consumer)."""
 
-    def __init__(self, queue: str, rate: float, *, url: str | None = None, prefetch: int = 10) -> None:
+    def __init__(self, queue: str, rate: float, *, url: str | None = None, prefetch: int = 10,
+                 keep_bodies: bool = False) -> None:
         super().__init__()
         if prefetch < 0:
             raise ValueError("prefetch must be >= 0 (0 means unlimited)")
@@ -165,7 +166,7 @@ class PacedConsumer(_Loop):
         self.max_held = 0
         self.acked = 0
         self.bodies: list[bytes] = []  # what was acked, in order (keep_bodies=True)
-        self.keep_bodies = False
+        self.keep_bodies = keep_bodies
 
     def set_rate(self, rate: float) -> None:
         """Ack at most ``rate`` per second from now on (0 stalls the consumer: it holds its prefetch)."""
