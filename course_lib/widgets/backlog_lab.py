@@ -20,9 +20,9 @@ import ipywidgets as widgets
 
 from course_lib.backlog import BacklogAlert, BacklogRule, DepthSample, Rule
 from course_lib.errors import describe_error
+from course_lib.messaging.rabbitmq.admin import management_depth, passive_depth
 from course_lib.messaging.rabbitmq.connection import RabbitConnection
 from course_lib.messaging.rabbitmq.load import PacedConsumer, PacedPublisher
-from course_lib.messaging.rabbitmq.management import management_depth, passive_depth
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from course_lib.backlog import BacklogRule
-from course_lib.messaging.rabbitmq.management import QueueDepth
+from course_lib.messaging.rabbitmq.admin import QueueDepth
 from course_lib.widgets import backlog_lab
 from course_lib.widgets.backlog_lab import BacklogLab
 

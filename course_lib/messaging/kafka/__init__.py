@@ -3,7 +3,7 @@
 Settings default to values that work on Apache Kafka *and* on the embedded Tansu broker (see ``settings``).
 """
 
-from course_lib.messaging.kafka.admin import PartitionLag, TopicInfo, Topics
+from course_lib.messaging.kafka.admin import LagInTime, PartitionLag, TopicInfo, Topics
 from course_lib.messaging.kafka.consumer import GroupConsumer, TopicReader, read_topic
 from course_lib.messaging.kafka.deadletter import dead_letter_headers
 from course_lib.messaging.kafka.errors import DeliveryFailed, FailedRecord, TopicNotFound
@@ -20,8 +20,8 @@ from course_lib.messaging.kafka.worker import GroupWorker
 from course_lib.messaging.workers import WorkerStats
 
 __all__ = [
-    "DeliveryFailed", "ExactlyOnceProcessor", "FailedRecord", "GroupConsumer", "GroupWorker", "Output", "PartitionLag",
-    "Producer", "ProducerFenced", "Record", "TopicInfo", "TopicNotFound", "TopicReader", "Topics",
+    "DeliveryFailed", "ExactlyOnceProcessor", "FailedRecord", "GroupConsumer", "GroupWorker", "LagInTime", "Output",
+    "PartitionLag", "Producer", "ProducerFenced", "Record", "TopicInfo", "TopicNotFound", "TopicReader", "Topics",
     "TransactionalProducer", "WindowedJob", "WorkerStats", "dead_letter_headers", "envelope_headers", "read_topic",
     "results_table",
 ]

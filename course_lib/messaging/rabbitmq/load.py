@@ -20,15 +20,17 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from course_lib.errors import CourseError, WorkerFailed
+from course_lib.errors import CourseError
 from course_lib.messaging.rabbitmq.connection import connect
+from course_lib.messaging.workers import refuse_second_start, stop_thread
 from course_lib.pacing import AdaptiveRate, Pacer
 
 TICK_S = 0.02
 
 
 class _Loop:
-    """A background thread with ``start``/``stop`` that keeps the error it died of."""
+    """A background thread with the workers' lifecycle (``course_lib.messaging.workers``): it starts once, and
+    ``stop()`` raises ``WorkerStuck`` if the thread does not end, ``WorkerFailed`` if it had died of an error."""
 
     name = "load"
 
@@ -45,25 +47,20 @@ class _Loop:
 
     def start(self, timeout: float = 10.0) -> Any:
         """Start the thread; return once it is connected (or raise why it could not)."""
-        self._stop.clear()
-        self._ready.clear()
-        self.error = None
+        refuse_second_start(self.name, self._thread)
         self._thread = threading.Thread(target=self._guarded, name=self.name, daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
-            self.stop()
+            self._stop.set()
             raise CourseError(f"{self.name} did not start within {timeout:.0f}s")
         if self.error is not None:
             raise self.error
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop and join; raise ``WorkerFailed`` if the thread had died of an error."""
+        """Stop and join (see the class docstring for what it raises)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self.error is not None:
-            raise WorkerFailed(self.name, self.error)
+        stop_thread(self.name, self._thread, timeout, self.error)
 
     def _guarded(self) -> None:
         try:

@@ -9,7 +9,6 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from course_lib.messaging.kafka import Producer, Topics
-from course_lib.messaging.kafka.lag import lag_in_time
 
 
 def test_the_age_of_the_next_unread_record_per_partition(
@@ -26,6 +25,6 @@ def test_the_age_of_the_next_unread_record_per_partition(
         member.commit({TopicPartition(topic, 0): OffsetAndMetadata(5, "", -1)})  # read 5, 15 to go
     finally:
         member.close(autocommit=False)
-    lags = lag_in_time(topics, group_id, topic, now_ms=now_ms)
+    lags = topics.lag_in_time(group_id, topic, now_ms=now_ms)
     assert lags[0].records == 15 and lags[0].next_timestamp_ms == now_ms - 15_000 and lags[0].age_s == 15.0
     assert lags[1].records == 0 and lags[1].next_timestamp_ms is None and lags[1].age_s == 0.0
