@@ -36,18 +36,8 @@ def poll_process_commit(consumer: Any, process: Callable[[Any], None], *, max_re
 
 
 def charge_payments(consumer: Any, charge: Callable[[Any], None], *, max_records: int, deadline_s: float) -> int:
-    """The repair: charge the batch first, commit after."""
-    deadline = time.monotonic() + deadline_s
-    charged = 0
-    while charged < max_records and time.monotonic() < deadline:
-        batch = consumer.poll(timeout_ms=200, max_records=max_records - charged)
-        for records in batch.values():
-            for record in records:
-                charge(record)
-                charged += 1
-        if batch:
-            consumer.commit()
-    return charged
+    """The repair moves the commit after the charges: it is then the loop above, charging as its processing."""
+    return poll_process_commit(consumer, charge, max_records=max_records, deadline_s=deadline_s)
 
 
 ANSWERS: dict[str, Any] = {"key_for": key_for, "lag": lag, "poll_loop": poll_process_commit,

@@ -20,7 +20,7 @@ WRONG = {"inventory_bindings": [
     Wrong("*.item.* plus a typo", ["*.item.*", "order.canceled", "payment.declined"]),
 ]}
 
-GIVEAWAYS = {"inventory_bindings": ("order.item.*", "order.item.#")}
+GIVEAWAYS: dict[str, tuple[str, ...]] = {"inventory_bindings": ("order.item.*", "order.item.#")}
 
 
 def publish_no_confirms(channel: Any, exchange: str, routing_key: str, bodies: list[bytes]) -> None:
