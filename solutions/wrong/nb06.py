@@ -111,6 +111,8 @@ def route_skips_a_delay(headers: dict[str, Any] | None, delay_queues: list[str],
 
 
 def make_on_payment_as_given(charge: Callable[[bytes], None]) -> Callable[..., None]:
+    """The notebook's broken callback, as given."""
+
     def on_payment(channel: Any, method: Any, properties: Any, body: bytes) -> None:
         try:
             charge(body)
