@@ -287,3 +287,7 @@ FIND_THE_BUG = ("check_swallowing_callback",)
 
 CHECKS: dict[str, Check] = {"retry_route": check_retry_route, "swallowing_callback": check_swallowing_callback,
                              "idempotent_payments": check_idempotent_payments}
+
+# checks that run the learner's code on a real broker: the test fixture that provides it (tests skip them
+# locally when the service is down, and fail in CI)
+NEEDS: dict[str, str] = {"swallowing_callback": "rabbitmq_url"}

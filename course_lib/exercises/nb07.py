@@ -341,3 +341,7 @@ FIND_THE_BUG = ("check_commit_order",)
 
 CHECKS: dict[str, Check] = {"key_for": check_key_for, "lag": check_lag, "poll_loop": check_poll_loop,
                              "commit_order": check_commit_order}
+
+# checks that run the learner's code on a real broker: the test fixture that provides it (tests skip them
+# locally when the service is down, and fail in CI)
+NEEDS: dict[str, str] = {"poll_loop": "kafka_bootstrap", "commit_order": "kafka_bootstrap"}
