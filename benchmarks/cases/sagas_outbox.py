@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.runner import Case, Group, Measurement, timed
-from course_lib.domain.events import OrderCreated, OrderSubmitted
-from course_lib.domain.services import Shop
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.outbox import SqliteOutbox
-from course_lib.sagas import Orchestrator, SqliteSagaLog, order_data, order_saga
+from course_lib.sagas import Orchestrator, SqliteSagaLog
+from course_lib.shop.events import OrderCreated, OrderSubmitted
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import Shop
 
 
 def _appends(quick: bool, with_outbox: bool) -> Measurement:

@@ -5,7 +5,6 @@
 
 from course_lib.capstone.invariants import Report, applied_twice, check, unsettled
 from course_lib.capstone.system import (
-    PRICES,
     TERMINAL_STATUSES,
     CapstoneShop,
     Crashes,
@@ -14,8 +13,9 @@ from course_lib.capstone.system import (
     Metrics,
     Names,
     run_traffic,
-    saga_facts,
 )
+from course_lib.shop.catalog import PRICES
+from course_lib.shop.saga import saga_facts
 
 __all__ = [
     "PRICES", "TERMINAL_STATUSES", "CapstoneShop", "Crashes", "FanOutPublisher", "InjectedCrash", "Metrics", "Names",

@@ -16,28 +16,16 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from course_lib.aggregates import Repository
 from course_lib.buses import DEFAULT_MIDDLEWARE, CommandBus, CommandContext, Next
-from course_lib.domain.commands import AddItem, CancelOrder, PayOrder, PlaceOrder, SubmitOrder, register_shop_handlers
-from course_lib.domain.events import (
-    NotificationSent,
-    PaymentCharged,
-    PaymentDeclined,
-    PaymentRefunded,
-    ShipmentCreated,
-    StockReleased,
-    StockReserved,
-)
-from course_lib.domain.order import Order
-from course_lib.domain.services import Shop
 from course_lib.eventstore import open_store
-from course_lib.eventstore.base import NO_STREAM, AppendResult, ConcurrencyError, ExpectedVersion, Snapshot
-from course_lib.messages import Envelope, Event, Message, envelope
+from course_lib.eventstore.base import NO_STREAM, ConcurrencyError
+from course_lib.messages import Envelope, envelope
 from course_lib.messaging.kafka import Topics, WindowedJob
 from course_lib.messaging.kafka.records import Record
 from course_lib.messaging.rabbitmq import (
@@ -54,12 +42,16 @@ from course_lib.messaging.rabbitmq import (
 )
 from course_lib.messaging.rabbitmq.wire import Delivery
 from course_lib.outbox import KafkaPublisher, RabbitMQPublisher, Relay, RelayWorker, SqliteInbox, SqliteOutbox
-from course_lib.projections import CustomerTotals, OrderSummaries, Projection, Projector, SQLiteReadModels
-from course_lib.sagas import Backoff, Orchestrator, SagaState, SqliteSagaLog, order_data, order_saga
+from course_lib.projections import Projection, Projector, SQLiteReadModels
+from course_lib.sagas import Backoff, Orchestrator, SqliteSagaLog
+from course_lib.shop.catalog import PRICES
+from course_lib.shop.commands import AddItem, CancelOrder, PayOrder, PlaceOrder, SubmitOrder, register_shop_handlers
+from course_lib.shop.events import OrderCreated
+from course_lib.shop.order import Order
+from course_lib.shop.projections import CustomerTotals, OrderSummaries
+from course_lib.shop.saga import order_data, order_saga, saga_facts
+from course_lib.shop.services import Shop
 from course_lib.streams import TumblingWindows
-
-PRICES: dict[str, int] = {"mug": 1200, "tee": 2500, "poster": 900}
-"""Unit prices in cents of what the shop sells."""
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({"paid", "cancelled"})
 """Where every order must end: the saga either charged it (paid) or undid everything (cancelled)."""
@@ -94,41 +86,6 @@ class Names:
     @property
     def saga_queue(self) -> str:
         return self.of("saga")
-
-
-class _OutboxAppends:
-    """The event store, except that every append also writes the outbox rows in the same transaction."""
-
-    def __init__(self, store: Any, outbox: SqliteOutbox) -> None:
-        self.store = store
-        self.outbox = outbox
-
-    def append(self, stream_id: str, events: Sequence[Envelope[Any] | Message],
-               expected_version: ExpectedVersion = NO_STREAM, *, in_transaction: Any = None) -> AppendResult:
-        result: AppendResult = self.store.append(stream_id, events, expected_version, in_transaction=self.outbox.hook)
-        return result
-
-    def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
-        return list(self.store.read_stream(stream_id, from_version, limit))
-
-    def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
-        return list(self.store.read_all(from_position, limit))
-
-    def last_position(self) -> int:
-        return int(self.store.last_position())
-
-    def stream_version(self, stream_id: str) -> int:
-        return int(self.store.stream_version(stream_id))
-
-    def save_snapshot(self, snapshot: Snapshot) -> None:
-        self.store.save_snapshot(snapshot)
-
-    def load_snapshot(self, stream_id: str) -> Snapshot | None:
-        found: Snapshot | None = self.store.load_snapshot(stream_id)
-        return found
-
-    def close(self) -> None:
-        self.store.close()
 
 
 class FanOutPublisher:
@@ -204,32 +161,6 @@ class Metrics:
     kafka_lag: int
 
 
-def saga_facts(state: SagaState) -> list[Event]:
-    """What the saga did to the services, as events: reserved, charged or declined, shipped, notified, undone."""
-    data = state.data
-    order_id = str(data["order_id"])
-    items: dict[str, int] = dict(data["items"])
-    total = int(data["total_cents"])
-    facts: list[Event] = []
-    for step, outcome in state.path():
-        if step == "reserve_inventory" and outcome == "succeeded":
-            facts += [StockReserved(order_id=order_id, sku=s, quantity=q) for s, q in sorted(items.items())]
-        elif step == "reserve_inventory" and outcome == "compensated":
-            facts += [StockReleased(order_id=order_id, sku=s, quantity=q) for s, q in sorted(items.items())]
-        elif step == "charge_payment" and outcome == "succeeded":
-            facts.append(PaymentCharged(order_id=order_id, payment_id=str(data["payment_id"]), amount_cents=total))
-        elif step == "charge_payment" and outcome == "failed":
-            facts.append(PaymentDeclined(order_id=order_id, reason=state.error or "declined"))
-        elif step == "charge_payment" and outcome == "compensated":
-            facts.append(PaymentRefunded(order_id=order_id, payment_id=str(data.get("payment_id", "")),
-                                         amount_cents=total))
-        elif step == "create_shipment" and outcome == "succeeded":
-            facts.append(ShipmentCreated(order_id=order_id, tracking_number=str(data["tracking_number"])))
-        elif step == "send_notification" and outcome == "succeeded":
-            facts.append(NotificationSent(order_id=order_id, channel="email", text="on its way"))
-    return facts
-
-
 class CapstoneShop:
     """The running shop. ``start()`` starts every worker; ``close()`` stops them and deletes what was created."""
 
@@ -251,8 +182,7 @@ class CapstoneShop:
         self.outbox = SqliteOutbox(db)
         self.journal: list[Envelope[Any]] = []  # every command the bus handled: the events' causes, for tracing
         self.bus = register_shop_handlers(CommandBus(
-            _OutboxAppends(self.store, self.outbox),  # type: ignore[arg-type]
-            middleware=(self._record_command, *DEFAULT_MIDDLEWARE)))
+            self.store, in_transaction=self.outbox.hook, middleware=(self._record_command, *DEFAULT_MIDDLEWARE)))
         self.read_models = SQLiteReadModels(self.workdir / "read.db")
         self.shop = Shop.seeded(seed, stock or {"mug": 40, "tee": 20, "poster": 8})
         self.initial_stock = dict(self.shop.inventory.stock)
@@ -444,7 +374,7 @@ class CapstoneShop:
         """Order id → status, from the event store (the source of truth)."""
         out: dict[str, str] = {}
         for env in self.store.read_all(1, limit=1_000_000):
-            if env.type == "OrderCreated":
+            if isinstance(env.message, OrderCreated):
                 out[env.message.order_id] = "draft"
         for order_id in out:
             out[order_id] = Repository(self.store, Order).load(order_id).status

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from course_lib.domain.events import ALL_EVENTS
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import envelope, routing_key
 from course_lib.messaging.rabbitmq import (
@@ -26,6 +25,7 @@ from course_lib.messaging.rabbitmq import (
     delete_topology,
     topic_matches,
 )
+from course_lib.shop.events import ALL_EVENTS
 
 WANTED = frozenset({"order.item.added", "order.item.removed", "order.cancelled", "payment.declined"})
 ALL_KEYS = tuple(routing_key(event) for event in ALL_EVENTS)

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from course_lib.domain.services import FaultKind, GiftWrapService, Shop
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
-from course_lib.sagas import Orchestrator, SagaDefinition, SagaState, SqliteSagaLog, order_data, order_saga
+from course_lib.sagas import Orchestrator, SagaDefinition, SagaState, SqliteSagaLog
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import FaultKind, GiftWrapService, Shop
 
 HINTS = Hints(
     concept="A saga step is an action plus the compensation that undoes it. When a later step fails, the "

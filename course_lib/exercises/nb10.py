@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import PaymentCharged
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import Envelope, envelope
 from course_lib.outbox import SqliteInbox
+from course_lib.shop.events import PaymentCharged
 
 RECEIVED_TABLE = "CREATE TABLE IF NOT EXISTS received (order_id TEXT PRIMARY KEY, cents INTEGER NOT NULL)"
 

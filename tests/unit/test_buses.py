@@ -21,7 +21,10 @@ from course_lib.buses import (
     logging_middleware,
 )
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.commands import (
+from course_lib.eventstore.base import ConcurrencyError
+from course_lib.eventstore.memory import InMemoryEventStore
+from course_lib.messages import Command, Envelope, envelope
+from course_lib.shop.commands import (
     AddItem,
     AggregateNotFound,
     CancelOrder,
@@ -32,10 +35,7 @@ from course_lib.domain.commands import (
     SubmitOrder,
     register_shop_handlers,
 )
-from course_lib.domain.events import OrderCreated, OrderItemAdded, OrderSubmitted
-from course_lib.eventstore.base import ConcurrencyError
-from course_lib.eventstore.memory import InMemoryEventStore
-from course_lib.messages import Command, Envelope, envelope
+from course_lib.shop.events import OrderCreated, OrderItemAdded, OrderSubmitted
 
 
 class Ping(Command):

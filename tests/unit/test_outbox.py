@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated, OrderSubmitted, PaymentCharged
-from course_lib.domain.services import SimulatedCrash
 from course_lib.eventstore.sqlite import SQLiteEventStore
+from course_lib.labs.outbox_chaos import CountingConsumer, kill_relay_repeatedly, verdict
 from course_lib.messages import envelope
 from course_lib.outbox import RecordingPublisher, Relay, RelayWorker, SqliteInbox, SqliteOutbox
-from course_lib.outbox.chaos import CountingConsumer, kill_relay_repeatedly, verdict
+from course_lib.shop.events import OrderCreated, OrderSubmitted, PaymentCharged
+from course_lib.shop.services import SimulatedCrash
 from course_lib.waiting import wait_until
 
 

@@ -7,14 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.domain.services import (
-    FaultInjector,
-    OutOfStock,
-    PaymentService,
-    ServiceTimeout,
-    Shop,
-    SimulatedCrash,
-)
 from course_lib.sagas import (
     Backoff,
     Orchestrator,
@@ -25,12 +17,19 @@ from course_lib.sagas import (
     StepContext,
     UnknownSaga,
     definition_mermaid,
-    order_data,
-    order_saga,
     run_mermaid,
     unfinished,
 )
 from course_lib.sagas.log import fold
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import (
+    FaultInjector,
+    OutOfStock,
+    PaymentService,
+    ServiceTimeout,
+    Shop,
+    SimulatedCrash,
+)
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.domain.services import BusinessRuleViolation, Shop, SimulatedCrash
-from course_lib.sagas import Orchestrator, SagaDefinition, SqliteSagaLog, Step, StepContext, order_data, order_saga
+from course_lib.sagas import Orchestrator, SagaDefinition, SqliteSagaLog, Step, StepContext
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import BusinessRuleViolation, Shop, SimulatedCrash
 
 N = 5
 

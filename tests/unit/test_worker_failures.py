@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from course_lib.domain.events import OrderCreated
-from course_lib.domain.services import SimulatedCrash
 from course_lib.errors import WorkerFailed
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messaging.kafka import PartitionLag, Record
@@ -17,6 +15,8 @@ from course_lib.messaging.kafka.deadletter import HEADER_NULL_HEADERS, HEADER_NU
 from course_lib.messaging.kafka.records import WireRecord
 from course_lib.outbox import RecordingPublisher, Relay, RelayWorker, SqliteOutbox
 from course_lib.sagas import Orchestrator, ResumeFailed, SagaDefinition, SqliteSagaLog, Step, StepContext
+from course_lib.shop.events import OrderCreated
+from course_lib.shop.services import SimulatedCrash
 from course_lib.waiting import wait_until
 from course_lib.widgets.partition_view import PartitionBoard
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from course_lib.errors import CourseError, ServiceUnavailable
-from course_lib.services.kafka_probe import api_keys
+from course_lib.kafka_probe import api_keys
 
 T = TypeVar("T")
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import WorkerFailed
 from course_lib.messages import envelope
 from course_lib.messaging.kafka import (
@@ -23,6 +22,7 @@ from course_lib.messaging.kafka import (
     TransactionalProducer,
     read_topic,
 )
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_lib.domain.events import OrderCreated, OrderSubmitted
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.outbox import SqliteOutbox
+from course_lib.shop.events import OrderCreated, OrderSubmitted
 
 
 def write_orders(db: Path, orders: int) -> set[str]:

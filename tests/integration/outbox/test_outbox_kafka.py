@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from course_lib.labs.outbox_chaos import CountingConsumer, kill_relay_repeatedly, verdict
 from course_lib.messaging.kafka.admin import Topics
 from course_lib.messaging.kafka.consumer import read_topic
 from course_lib.outbox import KafkaPublisher, SqliteOutbox
-from course_lib.outbox.chaos import CountingConsumer, kill_relay_repeatedly, verdict
 from tests.integration.outbox.shop_writes import write_orders
 
 

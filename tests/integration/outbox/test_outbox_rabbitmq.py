@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from course_lib.eventstore.sqlite import SQLiteEventStore
+from course_lib.labs.dualwrite import run_writer
+from course_lib.labs.outbox_chaos import CountingConsumer, kill_relay_repeatedly, verdict
 from course_lib.messaging.rabbitmq import (
     Binding,
     Exchange,
@@ -19,8 +21,6 @@ from course_lib.messaging.rabbitmq import (
     delete_topology,
 )
 from course_lib.outbox import RabbitMQPublisher, Relay, SqliteOutbox
-from course_lib.outbox.chaos import CountingConsumer, kill_relay_repeatedly, verdict
-from course_lib.outbox.dualwrite import run_writer
 from tests.integration.outbox.shop_writes import write_orders
 
 
