@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from course_lib.errors import CourseError
 from course_lib.eventstore.base import EventStore
 from course_lib.projections.gaps import WaitForGap
@@ -106,3 +108,57 @@ def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 
         raise CourseError(f"{running} of {count} threads still running after {timeout}s")
     if errors:
         raise errors[0]
+
+
+class ReadModelStoreContract:
+    """A read-model store: a change and its checkpoint commit together or not at all, on every backend.
+
+    A test module subclasses it and provides a ``read_models`` fixture: a fresh, empty store.
+    """
+
+    TABLE = "contract_rows"
+
+    def _create(self, read_models: ReadModelStore) -> None:
+        with read_models.transaction() as tx:
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} (k TEXT PRIMARY KEY, n BIGINT NOT NULL)")
+
+    def test_a_projection_that_never_ran_is_at_zero(self, read_models: ReadModelStore) -> None:
+        assert read_models.checkpoint("never") == 0
+        with read_models.transaction() as tx:
+            assert tx.checkpoint("never") == 0
+
+    def test_a_change_and_its_checkpoint_commit_together(self, read_models: ReadModelStore) -> None:
+        self._create(read_models)
+        with read_models.transaction() as tx:
+            tx.executemany(f"INSERT INTO {self.TABLE} (k, n) VALUES (?, ?)", [("a", 1), ("b", 2)])
+            tx.set_checkpoint("p", 2)
+            assert tx.checkpoint("p") == 2  # visible inside the transaction
+        assert read_models.query(f"SELECT k, n FROM {self.TABLE} ORDER BY k") == [("a", 1), ("b", 2)]
+        assert read_models.checkpoint("p") == 2
+
+    def test_a_failed_batch_leaves_neither_the_change_nor_the_checkpoint(self, read_models: ReadModelStore) -> None:
+        self._create(read_models)
+        with read_models.transaction() as tx:
+            tx.set_checkpoint("p", 1)
+        with pytest.raises(InjectedCrash), read_models.transaction() as tx:
+            tx.execute(f"INSERT INTO {self.TABLE} (k, n) VALUES (?, ?)", ("lost", 1))
+            tx.set_checkpoint("p", 5)
+            raise InjectedCrash("the batch fails before it commits")
+        assert read_models.query(f"SELECT count(*) FROM {self.TABLE}") == [(0,)]
+        assert read_models.checkpoint("p") == 1
+
+    def test_ensure_checkpoint_creates_at_zero_and_keeps_an_existing_one(self, read_models: ReadModelStore) -> None:
+        with read_models.transaction() as tx:
+            tx.ensure_checkpoint("p")
+            assert tx.checkpoint("p", lock=True) == 0
+            tx.set_checkpoint("p", 7)
+            tx.ensure_checkpoint("p")
+        assert read_models.checkpoint("p") == 7
+
+    def test_queries_take_question_mark_parameters(self, read_models: ReadModelStore) -> None:
+        self._create(read_models)
+        with read_models.transaction() as tx:
+            tx.execute(f"INSERT INTO {self.TABLE} (k, n) VALUES (?, ?)", ("x", 3))
+            assert tx.execute(f"SELECT n FROM {self.TABLE} WHERE k = ?", ("x",)).fetchone() == (3,)
+        assert read_models.query(f"SELECT k FROM {self.TABLE} WHERE n > ?", (2,)) == [("x",)]
+        assert read_models.dialect in ("sqlite", "postgres")
