@@ -71,6 +71,17 @@ MOVES_CORE: dict[str, str] = {
     # one SQL helper for every SQLite/PostgreSQL twin
     "course_lib.sqlitedb": "course_lib.sql",
     "course_lib.sqlitedb:connect": "course_lib.sql:connect_sqlite",
+    # one vocabulary: SQLite (as in SQLiteEventStore), and no exception named like an event or a kernel error
+    "course_lib.outbox:SqliteOutbox": "course_lib.outbox:SQLiteOutbox",
+    "course_lib.outbox.outbox:SqliteOutbox": "course_lib.outbox.outbox:SQLiteOutbox",
+    "course_lib.outbox:SqliteInbox": "course_lib.outbox:SQLiteInbox",
+    "course_lib.outbox.inbox:SqliteInbox": "course_lib.outbox.inbox:SQLiteInbox",
+    "course_lib.sagas:SqliteSagaLog": "course_lib.sagas:SQLiteSagaLog",
+    "course_lib.sagas.log:SqliteSagaLog": "course_lib.sagas.log:SQLiteSagaLog",
+    "course_lib.domain.services:PaymentDeclined": "course_lib.shop.services:CardDeclined",
+    "course_lib.shop.services:PaymentDeclined": "course_lib.shop.services:CardDeclined",
+    "course_lib.domain.services:ServiceUnavailable": "course_lib.shop.services:ServiceOutage",
+    "course_lib.shop.services:ServiceUnavailable": "course_lib.shop.services:ServiceOutage",
 }
 # ---- end MOVES_CORE ------------------------------------------------------------------------------------------------
 
@@ -221,25 +232,57 @@ def _rewrite_dotted(text: str) -> str:
     return _PATH.sub(path, _DOTTED.sub(dotted, text))
 
 
+Renames = tuple[dict[str, str], dict[str, tuple[str, dict[str, str]]]]
+
+
+def _follow(text: str, renames: Renames) -> str:
+    """Uses of renamed names (and renamed attributes of modules imported by name) follow their imports."""
+    names, module_attrs = renames
+    if not names and not module_attrs:
+        return text
+    lines, in_import = text.split("\n"), False
+    for index, line in enumerate(lines):
+        starts_import = bool(re.match(r"\s*(from\s+\S+\s+import|import)\s", line))
+        if starts_import or in_import:  # import statements were rewritten already; other names there stay as they are
+            in_import = (in_import or line.rstrip().endswith("(")) and ")" not in line
+            continue
+        for local, (new_local, attrs) in module_attrs.items():
+            for old_attr, new_attr in attrs.items():
+                pattern = rf"(?<![\w.]){re.escape(local)}\.{re.escape(old_attr)}\b"
+                line = re.sub(pattern, f"{new_local}.{new_attr}", line)
+        for old, new in names.items():
+            line = re.sub(rf"(?<![\w.]){re.escape(old)}\b", new, line)
+        lines[index] = line
+    return "\n".join(lines)
+
+
 def rewrite_python(source: str) -> str:
     """The source with every old module path and moved or renamed name replaced."""
-    text, renames, module_attrs = _rewrite_imports(source)
-    text = _rewrite_dotted(text)
-    for local, (new_local, attrs) in module_attrs.items():
-        for old_attr, new_attr in attrs.items():
-            text = re.sub(rf"(?<![\w.]){re.escape(local)}\.{re.escape(old_attr)}\b", f"{new_local}.{new_attr}", text)
-    for old, new in renames.items():
-        text = re.sub(rf"(?<![\w.]){re.escape(old)}\b", new, text)
-    return text
+    text, names, module_attrs = _rewrite_imports(source)
+    return _follow(_rewrite_dotted(text), (names, module_attrs))
 
 
 def rewrite_notebook(text: str) -> str:
-    """The notebook with its cells' sources rewritten; outputs and metadata untouched."""
+    """The notebook with its cells' sources rewritten; outputs and metadata untouched. A name renamed in one
+    cell's import is followed in every code cell (the cells share one namespace)."""
     notebook = json.loads(text)
+    cells = notebook.get("cells", [])
+    sources = ["".join(cell.get("source", [])) for cell in cells]
+    names: dict[str, str] = {}
+    module_attrs: dict[str, tuple[str, dict[str, str]]] = {}
+    new_sources = []
+    for cell, source in zip(cells, sources, strict=True):
+        if cell.get("cell_type") != "code":
+            new_sources.append(_rewrite_dotted(source))
+            continue
+        rewritten_cell, cell_names, cell_attrs = _rewrite_imports(source)
+        names.update(cell_names)
+        module_attrs.update(cell_attrs)
+        new_sources.append(_rewrite_dotted(rewritten_cell))
     changed = False
-    for cell in notebook.get("cells", []):
-        source = "".join(cell.get("source", []))
-        new = rewrite_python(source) if cell.get("cell_type") == "code" else _rewrite_dotted(source)
+    for cell, source, new in zip(cells, sources, new_sources, strict=True):
+        if cell.get("cell_type") == "code":
+            new = _follow(new, (names, module_attrs))
         if new != source:
             cell["source"] = new.splitlines(keepends=True)
             changed = True

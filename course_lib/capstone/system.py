@@ -41,9 +41,9 @@ from course_lib.messaging.rabbitmq import (
     retry_topology,
 )
 from course_lib.messaging.rabbitmq.wire import Delivery
-from course_lib.outbox import KafkaPublisher, RabbitMQPublisher, Relay, RelayWorker, SqliteInbox, SqliteOutbox
+from course_lib.outbox import KafkaPublisher, RabbitMQPublisher, Relay, RelayWorker, SQLiteInbox, SQLiteOutbox
 from course_lib.projections import Projection, Projector, SQLiteReadModels
-from course_lib.sagas import Backoff, Orchestrator, SqliteSagaLog
+from course_lib.sagas import Backoff, Orchestrator, SQLiteSagaLog
 from course_lib.shop.catalog import PRICES
 from course_lib.shop.commands import AddItem, CancelOrder, PayOrder, PlaceOrder, SubmitOrder, register_shop_handlers
 from course_lib.shop.events import OrderCreated
@@ -179,17 +179,17 @@ class CapstoneShop:
         db = self.workdir / "shop.db"
         self.db_path = db
         self.store = open_store(f"sqlite:///{db}")
-        self.outbox = SqliteOutbox(db)
+        self.outbox = SQLiteOutbox(db)
         self.journal: list[Envelope[Any]] = []  # every command the bus handled: the events' causes, for tracing
         self.bus = register_shop_handlers(CommandBus(
             self.store, in_transaction=self.outbox.hook, middleware=(self._record_command, *DEFAULT_MIDDLEWARE)))
         self.read_models = SQLiteReadModels(self.workdir / "read.db")
         self.shop = Shop.seeded(seed, stock or {"mug": 40, "tee": 20, "poster": 8})
         self.initial_stock = dict(self.shop.inventory.stock)
-        self.saga_log = SqliteSagaLog(self.workdir / "saga.db")
+        self.saga_log = SQLiteSagaLog(self.workdir / "saga.db")
         self.orchestrator = Orchestrator(order_saga(self.shop), self.saga_log,
                                          backoff=Backoff(initial_s=0.01, max_s=0.05))
-        self.inbox = SqliteInbox(self.workdir / "inbox.db", "order-saga")
+        self.inbox = SQLiteInbox(self.workdir / "inbox.db", "order-saga")
         self.sales: dict[tuple[int, str], float] = {}  # emitted windows, as the analytics job reports them
         self.projectors: dict[str, Projector] = {}
         self.relay_worker: RelayWorker | None = None
@@ -234,7 +234,7 @@ class CapstoneShop:
 
     def start_relay(self) -> RelayWorker:
         """A fresh relay process: its own outbox connection, nothing remembered from the last one."""
-        relay = Relay(SqliteOutbox(self.db_path), self.publisher, batch_size=50, crash_hook=self.crashes.relay_hook)
+        relay = Relay(SQLiteOutbox(self.db_path), self.publisher, batch_size=50, crash_hook=self.crashes.relay_hook)
         self.relay_worker = RelayWorker(relay, interval=0.02).start()
         return self.relay_worker
 

@@ -41,13 +41,13 @@ class WriterRun:
 def _child(mode: str, db: str, exchange: str, url: str | None) -> None:
     from course_lib.eventstore.sqlite import SQLiteEventStore
     from course_lib.messages import envelope
-    from course_lib.outbox.outbox import SqliteOutbox
+    from course_lib.outbox.outbox import SQLiteOutbox
     from course_lib.shop.events import OrderCreated
 
     store = SQLiteEventStore(db)
     env = envelope(OrderCreated(order_id=f"o-{os.getpid()}", customer_id="c-1"))
     if mode == "outbox":
-        outbox = SqliteOutbox(db)
+        outbox = SQLiteOutbox(db)
         store.append(f"order-{os.getpid()}", [env], in_transaction=outbox.hook)
     else:
         store.append(f"order-{os.getpid()}", [env])

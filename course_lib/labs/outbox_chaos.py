@@ -17,7 +17,7 @@ from typing import Any
 
 from course_lib.errors import CourseError
 from course_lib.messages import Envelope
-from course_lib.outbox.inbox import SqliteInbox
+from course_lib.outbox.inbox import SQLiteInbox
 from course_lib.outbox.relay import OutboxStore, Publisher, Relay
 from course_lib.shop.services import SimulatedCrash
 
@@ -81,7 +81,7 @@ class CountingConsumer:
     """
 
     def __init__(self, path: str | Path, consumer: str = "ledger", *, use_inbox: bool = True) -> None:
-        self.inbox = SqliteInbox(path, consumer)
+        self.inbox = SQLiteInbox(path, consumer)
         self.use_inbox = use_inbox
         self.deliveries = 0
         conn = self.inbox.connection
@@ -147,7 +147,7 @@ def run_drill(*, orders: int = 50, seed: int = 1, crash_probability: float = 0.1
 
     from course_lib.eventstore.sqlite import SQLiteEventStore
     from course_lib.messaging.rabbitmq import RabbitConnection, consume
-    from course_lib.outbox.outbox import SqliteOutbox
+    from course_lib.outbox.outbox import SQLiteOutbox
     from course_lib.outbox.publishers import RabbitMQPublisher
     from course_lib.shop.events import OrderCreated, OrderSubmitted
 
@@ -159,7 +159,7 @@ def run_drill(*, orders: int = 50, seed: int = 1, crash_probability: float = 0.1
     channel.queue_bind(name, name, routing_key="#")
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "shop.db"
-        store, outbox = SQLiteEventStore(db), SqliteOutbox(db)
+        store, outbox = SQLiteEventStore(db), SQLiteOutbox(db)
         for n in range(orders):
             store.append(f"order-{n}", [OrderCreated(order_id=str(n), customer_id="c"),
                                         OrderSubmitted(order_id=str(n), total_cents=n)], in_transaction=outbox.hook)
@@ -168,7 +168,7 @@ def run_drill(*, orders: int = 50, seed: int = 1, crash_probability: float = 0.1
         outbox.close()
         publisher = RabbitMQPublisher(name, url)
         try:
-            stats = kill_relay_repeatedly(lambda: SqliteOutbox(db), publisher, seed=seed,
+            stats = kill_relay_repeatedly(lambda: SQLiteOutbox(db), publisher, seed=seed,
                                           crash_probability=crash_probability)
         finally:
             publisher.close()

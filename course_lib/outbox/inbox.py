@@ -69,7 +69,7 @@ class _Inbox:
         self.db.close()
 
 
-class SqliteInbox(_Inbox):
+class SQLiteInbox(_Inbox):
     """Processed message keys per consumer, in SQLite, next to the consumer's own tables."""
 
     def __init__(self, path: str | Path, consumer: str, table: str = "inbox", *,

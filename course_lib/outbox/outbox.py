@@ -95,7 +95,7 @@ class _Outbox:
         self.db.close()
 
 
-class SqliteOutbox(_Outbox):
+class SQLiteOutbox(_Outbox):
     """The outbox table in a SQLite file — the same file as the event store, so they share transactions."""
 
     def __init__(self, path: str | Path, table: str = "outbox") -> None:

@@ -191,7 +191,7 @@ class _SqlSagaLog:
         self.db.close()
 
 
-class SqliteSagaLog(_SqlSagaLog):
+class SQLiteSagaLog(_SqlSagaLog):
     """The saga log in a SQLite file (WAL, one short transaction per entry)."""
 
     def __init__(self, path: str | Path, table: str = "saga_log", *, synchronous: str = "FULL") -> None:
@@ -230,9 +230,9 @@ class PostgresSagaLog(_SqlSagaLog):
 @contextmanager
 def open_log(url: str, table: str = "saga_log") -> Iterator[SagaLog]:
     """A saga log for ``sqlite:///path`` or ``postgresql://…``; closed on exit."""
-    log: SqliteSagaLog | PostgresSagaLog
+    log: SQLiteSagaLog | PostgresSagaLog
     if url.startswith("sqlite:///"):
-        log = SqliteSagaLog(url.removeprefix("sqlite:///") or ":memory:", table)
+        log = SQLiteSagaLog(url.removeprefix("sqlite:///") or ":memory:", table)
     elif url.startswith(("postgresql://", "postgres://")):
         log = PostgresSagaLog(url, table)
     else:

@@ -38,7 +38,7 @@ class BusinessRuleViolation(ServiceError):
     transient = False
 
 
-class PaymentDeclined(BusinessRuleViolation):
+class CardDeclined(BusinessRuleViolation):
     """The card was declined."""
 
 
@@ -50,7 +50,7 @@ class ServiceTimeout(ServiceError):
     """No reply in time. The effect may or may not have happened — only an idempotency key makes a retry safe."""
 
 
-class ServiceUnavailable(ServiceError):
+class ServiceOutage(ServiceError):
     """The service refused the connection; nothing happened."""
 
 
@@ -105,9 +105,9 @@ def _raise_before(operation: str, kind: FaultKind | None) -> None:
     if kind == "crash":
         raise SimulatedCrash(f"process died while calling {operation}")
     if kind == "unavailable":
-        raise ServiceUnavailable(f"{operation}: connection refused")
+        raise ServiceOutage(f"{operation}: connection refused")
     if kind == "declined":
-        raise PaymentDeclined(f"{operation}: card declined")
+        raise CardDeclined(f"{operation}: card declined")
     if kind == "out_of_stock":
         raise OutOfStock(f"{operation}: out of stock")
     if kind == "rejected":
@@ -188,7 +188,7 @@ class PaymentService(_IdempotentService):
         self.refunds: list[tuple[str, int]] = []
 
     def charge(self, order_id: str, amount_cents: int, *, key: str) -> str:
-        """Charge the customer; ``PaymentDeclined`` when the card is declined. Returns a payment id."""
+        """Charge the customer; ``CardDeclined`` when the card is declined. Returns a payment id."""
 
         def effect() -> str:
             self.charges.append((order_id, amount_cents))

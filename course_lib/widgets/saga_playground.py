@@ -15,7 +15,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from course_lib.sagas import MermaidDiagram, Orchestrator, SagaState, SqliteSagaLog, run_mermaid
+from course_lib.sagas import MermaidDiagram, Orchestrator, SagaState, SQLiteSagaLog, run_mermaid
 from course_lib.shop.saga import ORDER_STEPS, order_data, order_saga
 from course_lib.shop.services import FAULT_KINDS, FaultKind, Shop, SimulatedCrash
 
@@ -96,7 +96,7 @@ class SagaPlayground:
             for operation in UNDO_OPERATIONS:
                 shop.faults.fail(operation, "unavailable", times=None)
         saga = order_saga(shop)
-        log = SqliteSagaLog(self.directory / "playground-sagas.db")
+        log = SQLiteSagaLog(self.directory / "playground-sagas.db")
         crashed = False
         saga_id = f"run-{number}"
         try:

@@ -70,3 +70,23 @@ def test_the_repository_uses_no_old_name(folder: str) -> None:
     stale = [str(p.relative_to(ROOT)) for p in relayer.files([ROOT / folder])
              if relayer.rewritten(p) != p.read_text()]
     assert stale == [], f"run `python -m tools.relayer {folder}`"
+
+
+def test_a_renamed_name_is_followed_in_every_cell_of_a_notebook() -> None:
+    cells = [{"cell_type": "code", "id": str(n), "metadata": {}, "execution_count": None, "outputs": [],
+              "source": source} for n, source in enumerate([
+                  ["from course_lib.outbox import SqliteOutbox\n"], ["outbox = SqliteOutbox(db)"]])]
+    text = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
+    after = json.loads(relayer.rewrite_notebook(text))
+    assert [c["source"] for c in after["cells"]] == [
+        ["from course_lib.outbox import SQLiteOutbox\n"], ["outbox = SQLiteOutbox(db)"]]
+
+
+def test_an_exception_renamed_apart_from_its_event_leaves_the_event_alone() -> None:
+    source = ("from course_lib.domain.events import PaymentDeclined as Declined\n"
+              "from course_lib.domain.services import PaymentDeclined\n"
+              "raise PaymentDeclined('no')\n")
+    assert relayer.rewrite_python(source) == (
+        "from course_lib.shop.events import PaymentDeclined as Declined\n"
+        "from course_lib.shop.services import CardDeclined\n"
+        "raise CardDeclined('no')\n")

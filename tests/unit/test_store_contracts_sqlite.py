@@ -9,29 +9,29 @@ from typing import Any
 
 import pytest
 
-from course_lib.outbox import SqliteInbox, SqliteOutbox
+from course_lib.outbox import SQLiteInbox, SQLiteOutbox
 from course_lib.outbox.testing import InboxContract, OutboxContract
 from course_lib.projections import SQLiteReadModels
 from course_lib.projections.testing import ReadModelStoreContract
-from course_lib.sagas import SqliteSagaLog
+from course_lib.sagas import SQLiteSagaLog
 from course_lib.sagas.testing import SagaLogContract
 
 
 class TestSqliteOutbox(OutboxContract):
     @pytest.fixture
-    def outbox(self, tmp_path: Path) -> Iterator[SqliteOutbox]:
-        outbox = SqliteOutbox(tmp_path / "outbox.db")
+    def outbox(self, tmp_path: Path) -> Iterator[SQLiteOutbox]:
+        outbox = SQLiteOutbox(tmp_path / "outbox.db")
         yield outbox
         outbox.close()
 
 
 class TestSqliteInbox(InboxContract):
     @pytest.fixture
-    def make_inbox(self, tmp_path: Path) -> Iterator[Callable[..., SqliteInbox]]:
-        opened: list[SqliteInbox] = []
+    def make_inbox(self, tmp_path: Path) -> Iterator[Callable[..., SQLiteInbox]]:
+        opened: list[SQLiteInbox] = []
 
-        def make(consumer: str, key: Any = None) -> SqliteInbox:
-            inbox = SqliteInbox(tmp_path / "inbox.db", consumer, **({"key": key} if key else {}))
+        def make(consumer: str, key: Any = None) -> SQLiteInbox:
+            inbox = SQLiteInbox(tmp_path / "inbox.db", consumer, **({"key": key} if key else {}))
             opened.append(inbox)
             return inbox
 
@@ -46,8 +46,8 @@ class TestSqliteInbox(InboxContract):
 
 class TestSqliteSagaLog(SagaLogContract):
     @pytest.fixture
-    def log(self, tmp_path: Path) -> Iterator[SqliteSagaLog]:
-        log = SqliteSagaLog(tmp_path / "saga.db")
+    def log(self, tmp_path: Path) -> Iterator[SQLiteSagaLog]:
+        log = SQLiteSagaLog(tmp_path / "saga.db")
         yield log
         log.close()
 
