@@ -6,8 +6,8 @@
     windowed job on Kafka ──► sales per window                        (real-time analytics, results topic)
     RabbitMQ worker ──► inbox ──► order saga (inventory, payment, shipping, notifications) ──► PayOrder/CancelOrder
 
-Every broker resource is named ``<prefix>-<name>-<run>`` (the reset command finds them by prefix), and
-``close()`` stops every worker and deletes every resource it created.
+What it runs is wired in one place, ``course_lib.capstone.wiring`` (stores, command bus, saga, topology, topics);
+``close()`` stops every worker and deletes every resource the run created.
 """
 
 from __future__ import annotations
@@ -22,98 +22,33 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.aggregates import Repository
-from course_lib.buses import DEFAULT_MIDDLEWARE, CommandBus, CommandContext, Next
-from course_lib.eventstore import open_store
+from course_lib.buses import CommandContext, Next
+from course_lib.capstone.wiring import FanOutPublisher, Names, command_bus, open_parts, order_orchestrator
 from course_lib.eventstore.base import NO_STREAM, ConcurrencyError
 from course_lib.messages import Envelope, envelope
-from course_lib.messaging.kafka import Topics, WindowedJob
+from course_lib.messaging.kafka import WindowedJob
 from course_lib.messaging.kafka.records import Record
 from course_lib.messaging.rabbitmq import (
-    Binding,
-    Exchange,
     RabbitConnection,
     RetryPolicy,
-    Topology,
     Worker,
-    declare,
     delete_topology,
     queue_depth,
-    retry_topology,
 )
 from course_lib.messaging.rabbitmq.wire import Delivery
-from course_lib.outbox import KafkaPublisher, RabbitMQPublisher, Relay, RelayWorker, SQLiteInbox, SQLiteOutbox
-from course_lib.projections import Projection, Projector, SQLiteReadModels
-from course_lib.sagas import Backoff, Orchestrator, SQLiteSagaLog
+from course_lib.outbox import KafkaPublisher, RabbitMQPublisher, Relay, RelayWorker, SQLiteOutbox
+from course_lib.projections import Projection, Projector
 from course_lib.shop.catalog import PRICES
-from course_lib.shop.commands import AddItem, CancelOrder, PayOrder, PlaceOrder, SubmitOrder, register_shop_handlers
+from course_lib.shop.commands import AddItem, CancelOrder, PayOrder, PlaceOrder, SubmitOrder
 from course_lib.shop.events import OrderCreated
 from course_lib.shop.order import Order
 from course_lib.shop.projections import CustomerTotals, OrderSummaries
-from course_lib.shop.saga import order_data, order_saga, saga_facts
+from course_lib.shop.saga import order_data, saga_facts
 from course_lib.shop.services import Shop
 from course_lib.streams import TumblingWindows
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({"paid", "cancelled"})
 """Where every order must end: the saga either charged it (paid) or undid everything (cancelled)."""
-
-
-@dataclass(frozen=True)
-class Names:
-    """Every broker resource of one run: ``<prefix>-<name>-<run>``."""
-
-    prefix: str
-    run: str
-
-    def of(self, name: str) -> str:
-        return f"{self.prefix}-{name}-{self.run}"
-
-    @property
-    def events_topic(self) -> str:
-        return self.of("events")
-
-    @property
-    def sales_topic(self) -> str:
-        return self.of("sales")
-
-    @property
-    def sales_group(self) -> str:
-        return self.of("sales")
-
-    @property
-    def exchange(self) -> str:
-        return self.of("shop")
-
-    @property
-    def saga_queue(self) -> str:
-        return self.of("saga")
-
-
-class FanOutPublisher:
-    """The relay's publisher: every event to Kafka; ``OrderSubmitted`` also to RabbitMQ, as the saga's task.
-
-    Both publishes wait for the broker; if either raises, the outbox row stays pending and is sent again —
-    at-least-once on both brokers, which is why every consumer downstream must tolerate duplicates.
-    """
-
-    TASKS: frozenset[str] = frozenset({"OrderSubmitted"})
-
-    def __init__(self, kafka: KafkaPublisher, rabbit: RabbitMQPublisher) -> None:
-        self.kafka = kafka
-        self.rabbit = rabbit
-        self.kafka_sent = 0
-        self.rabbit_sent = 0
-
-    def publish(self, env: Envelope[Any]) -> None:
-        """Publish to Kafka, then (for tasks) to RabbitMQ; raise if either broker did not take it."""
-        self.kafka.publish(env)
-        self.kafka_sent += 1
-        if env.type in self.TASKS:
-            self.rabbit.publish(env)
-            self.rabbit_sent += 1
-
-    def close(self) -> None:
-        self.kafka.close()
-        self.rabbit.close()
 
 
 class Crashes:
@@ -176,20 +111,17 @@ class CapstoneShop:
         self.window_ms = window_ms
         self.crashes = Crashes(seed)
         self.rng = random.Random(seed)
-        db = self.workdir / "shop.db"
-        self.db_path = db
-        self.store = open_store(f"sqlite:///{db}")
-        self.outbox = SQLiteOutbox(db)
+        parts = open_parts(self.names, self.workdir, rabbitmq_url=rabbitmq_url, bootstrap=bootstrap)
+        self.db_path = parts.db_path
+        self.store, self.outbox, self.read_models = parts.store, parts.outbox, parts.read_models
+        self.saga_log, self.inbox = parts.saga_log, parts.inbox
+        self._conn, self.topology = parts.admin, parts.topology
+        self.topics, self.publisher = parts.topics, parts.publisher
         self.journal: list[Envelope[Any]] = []  # every command the bus handled: the events' causes, for tracing
-        self.bus = register_shop_handlers(CommandBus(
-            self.store, in_transaction=self.outbox.hook, middleware=(self._record_command, *DEFAULT_MIDDLEWARE)))
-        self.read_models = SQLiteReadModels(self.workdir / "read.db")
+        self.bus = command_bus(self.store, self.outbox, self._record_command)
         self.shop = Shop.seeded(seed, stock or {"mug": 40, "tee": 20, "poster": 8})
         self.initial_stock = dict(self.shop.inventory.stock)
-        self.saga_log = SQLiteSagaLog(self.workdir / "saga.db")
-        self.orchestrator = Orchestrator(order_saga(self.shop), self.saga_log,
-                                         backoff=Backoff(initial_s=0.01, max_s=0.05))
-        self.inbox = SQLiteInbox(self.workdir / "inbox.db", "order-saga")
+        self.orchestrator = order_orchestrator(self.shop, self.saga_log)
         self.sales: dict[tuple[int, str], float] = {}  # emitted windows, as the analytics job reports them
         self.projectors: dict[str, Projector] = {}
         self.relay_worker: RelayWorker | None = None
@@ -199,24 +131,9 @@ class CapstoneShop:
         self._analytics_thread: threading.Thread | None = None
         self.restarts = {"relay": 0, "projector": 0, "consumer": 0}
         self._admin_lock = threading.Lock()
-        self._conn = RabbitConnection(rabbitmq_url, name=self.names.of("admin"))
-        self.topology = self._topology()
-        declare(self._conn, self.topology)
-        self.topics = Topics(bootstrap)
-        self.topics.create(self.names.events_topic, 1, exist_ok=True)
-        self.topics.create(self.names.sales_topic, 1, exist_ok=True)
-        self.publisher = FanOutPublisher(KafkaPublisher(self.names.events_topic, bootstrap),
-                                         RabbitMQPublisher(self.names.exchange, rabbitmq_url,
-                                                           name=self.names.of("relay")))
         self.started_at = time.monotonic()
 
     # ------------------------------------------------------------------------------------------------ wiring
-
-    def _topology(self) -> Topology:
-        queue = self.names.saga_queue
-        return Topology(exchanges=[Exchange(self.names.exchange, "topic")],
-                        bindings=[Binding(self.names.exchange, queue, "order.submitted")]) + \
-            retry_topology(queue, RetryPolicy((0.2,)), kind="quorum")
 
     def _record_command(self, ctx: CommandContext, call_next: Next) -> Any:
         result = call_next(ctx)

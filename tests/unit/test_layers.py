@@ -18,7 +18,10 @@ PACKAGE = ROOT / "course_lib"
 KERNEL = {"messages", "clock", "errors", "config", "waiting", "streams", "failures", "processes"}
 """The kernel: imports nothing above it."""
 
-GENERIC = KERNEL | {"sql", "pg", "kafka_probe", "eventstore", "aggregates", "buses", "versioning", "tracing",
+INFRASTRUCTURE = {"sql", "pg", "kafka_probe"}
+"""What the patterns stand on (one SQL helper, PostgreSQL's connect, the Kafka wire probe): the kernel below it."""
+
+GENERIC = KERNEL | INFRASTRUCTURE | {"eventstore", "aggregates", "buses", "versioning", "tracing",
                     "projections", "sagas", "outbox", "messaging"}
 """The patterns and what they stand on: they work for any application, so they never import the course's."""
 
@@ -79,6 +82,8 @@ def violations(graph: dict[str, set[str]], pending: dict[str, set[str]] | None =
                 continue  # the package's own __init__, or a module of the same part
             if source_area in KERNEL and target_area not in KERNEL:
                 found.append(f"{importer} -> {target} (the kernel imports nothing above it)")
+            elif source_area in INFRASTRUCTURE and target_area not in KERNEL | INFRASTRUCTURE:
+                found.append(f"{importer} -> {target} (infrastructure imports only the kernel)")
             elif source_area in GENERIC and target_area in COURSE:
                 found.append(f"{importer} -> {target} (generic code never imports {target_area})")
             elif source_area == "shop" and target_area in APP_MAY_NOT_IMPORT:
@@ -109,6 +114,7 @@ def test_every_part_of_course_lib_has_a_layer() -> None:
     ("course_lib.eventstore.sqlite", "course_lib.ops.doctor", "generic code never imports ops"),
     ("course_lib.messaging.kafka.worker", "course_lib.widgets.partition_view", "generic code never imports widgets"),
     ("course_lib.messages", "course_lib.eventstore.base", "the kernel imports nothing above it"),
+    ("course_lib.sql", "course_lib.outbox.outbox", "infrastructure imports only the kernel"),
     ("course_lib.shop.order", "course_lib.capstone.system", "the sample app never imports capstone"),
 ])
 def test_a_forbidden_import_is_reported(importer: str, imported: str, rule: str) -> None:
