@@ -20,7 +20,7 @@ else
 INSTALL = $(VENV)/bin/uv pip install --python $(PY)
 GET_UV  = @test -x $(VENV)/bin/uv || { echo "installing the pinned uv into $(VENV)"; $(PIP) -c constraints.txt uv; }
 endif
-NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120
+NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 --nbval-kernel-startup-timeout=180
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test setup setup-dev services stop doctor reset unit integration notebooks notebook browser lint \

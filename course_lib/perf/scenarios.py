@@ -59,6 +59,9 @@ class PerfLab:
         self.rabbitmq_url = rabbitmq_url or settings.rabbitmq_url
         self.kafka_bootstrap = kafka_bootstrap or settings.kafka_bootstrap_servers
         self.tag = uuid.uuid4().hex[:8]
+        # Not the system temp folder: on many Linux distributions /tmp is tmpfs, where fsync costs nothing and the
+        # durability measurements would show no difference. The state folder is on the disk the course writes to.
+        self._parent = settings.state_dir / "perf"
         self._dir: Path | None = None
         self._closers: list[Callable[[], None]] = []
         self._rabbit: RabbitConnection | None = None
@@ -68,9 +71,10 @@ class PerfLab:
 
     @property
     def dir(self) -> Path:
-        """The lab's temporary directory (created on first use, again after ``close()``)."""
+        """The lab's temporary directory under the state folder (created on first use, again after ``close()``)."""
         if self._dir is None or not self._dir.exists():
-            self._dir = Path(tempfile.mkdtemp(prefix=f"nb13-perf-{self.tag}-"))
+            self._parent.mkdir(parents=True, exist_ok=True)
+            self._dir = Path(tempfile.mkdtemp(prefix=f"nb13-perf-{self.tag}-", dir=self._parent))
             atexit.register(self.close)  # a kernel shut down without close() still cleans up; close() is idempotent
         return self._dir
 

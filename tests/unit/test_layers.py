@@ -23,7 +23,7 @@ ADAPTERS = {"messaging", "kafka_probe"}
 """The broker packages (and the Kafka wire probe they share with the doctor)."""
 
 GENERIC = KERNEL | ADAPTERS | {"eventstore", "aggregates", "buses", "versioning", "tracing",
-                    "projections", "sagas", "outbox"}
+                    "projections", "sagas", "outbox", "backlog", "pacing"}
 """The patterns and what they stand on: they work for any application, so they never import the course's."""
 
 COURSE = {"shop", "labs", "widgets", "exercises", "capstone", "perf", "ops"}
@@ -31,14 +31,6 @@ COURSE = {"shop", "labs", "widgets", "exercises", "capstone", "perf", "ops"}
 
 APP_MAY_NOT_IMPORT = {"labs", "widgets", "exercises", "capstone", "perf", "ops"}
 """The sample shop is the app the course builds on: it never reaches into the course around it."""
-
-PENDING: dict[str, set[str]] = {
-    # the broker packages are re-laid by their own change (issue 16, messaging part): the ledger demo moves to labs,
-    # the Kafka crash demo registers its events itself. Remove an entry when its edge is gone (a test says when).
-    "course_lib.messaging.rabbitmq.idempotent": {"course_lib.shop.events"},
-    "course_lib.messaging.kafka.crashdemo": {"course_lib.shop.events"},
-}
-
 
 def module_name(path: Path) -> str:
     """``course_lib/a/b.py`` -> ``course_lib.a.b``; a package's ``__init__`` is the package."""
@@ -73,11 +65,11 @@ def area(module: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def violations(graph: dict[str, set[str]], pending: dict[str, set[str]] | None = None) -> list[str]:
-    """Each import that points the wrong way, as ``importer -> imported (rule)``; ``pending`` edges are excused."""
+def violations(graph: dict[str, set[str]]) -> list[str]:
+    """Each import that points the wrong way, as ``importer -> imported (rule)``."""
     found = []
     for importer, imported in sorted(graph.items()):
-        for target in sorted(imported - (pending or {}).get(importer, set())):
+        for target in sorted(imported):
             source_area, target_area = area(importer), area(target)
             if not target_area or source_area == target_area:
                 continue  # the package's own __init__, or a module of the same part
@@ -91,14 +83,7 @@ def violations(graph: dict[str, set[str]], pending: dict[str, set[str]] | None =
 
 
 def test_every_import_points_down_the_layers() -> None:
-    assert violations(import_graph(), PENDING) == []
-
-
-def test_every_pending_exception_is_still_needed() -> None:
-    graph = import_graph()
-    for importer, targets in PENDING.items():
-        still = graph.get(importer, set()) & targets
-        assert still, f"{importer} no longer imports {sorted(targets)}: remove it from PENDING"
+    assert violations(import_graph()) == []
 
 
 def test_every_part_of_course_lib_has_a_layer() -> None:
