@@ -116,7 +116,7 @@ bench-quick: setup-dev services  ## every benchmark, small sizes
 	$(PY) -m benchmarks --quick --json benchmarks/results/quick.json
 
 clean:  ## stop the embedded Kafka broker, delete .venv, .course_state and artifacts (works with a broken .venv)
-	@if $(PY) -c 'import course_lib.services' 2>/dev/null; then $(PY) -m course_lib services stop; \
+	@if $(PY) -c 'import course_lib.ops.services' 2>/dev/null; then $(PY) -m course_lib services stop; \
 	elif [ -s .course_state/kafka-broker.pid ]; then \
 	  echo "warning: $(VENV) cannot run the course, so the embedded Kafka broker was not stopped. If it still runs,"; \
 	  echo "  stop it by hand: it is the process recorded here (check that its command line is tansu's):"; \

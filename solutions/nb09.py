@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_lib.domain.services import GiftWrapService
 from course_lib.sagas import SagaDefinition, Step, StepContext
+from course_lib.shop.services import GiftWrapService
 
 
 def add_gift_wrap(saga: SagaDefinition, giftwrap: GiftWrapService) -> SagaDefinition:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from course_lib.messages import Envelope
-from course_lib.outbox import SqliteInbox
+from course_lib.outbox import SQLiteInbox
 
 
-def credit_payment(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+def credit_payment(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     """Credit a payment to its order once per message id: the inbox row and the credit commit together."""
 
     def credit(conn: Any, e: Envelope[Any]) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from course_lib.domain.events import ALL_EVENTS
+from course_lib.shop.events import ALL_EVENTS
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import envelope, routing_key
 from course_lib.messaging.rabbitmq import (

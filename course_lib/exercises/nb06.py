@@ -26,10 +26,10 @@ from dataclasses import replace
 from typing import Any
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderPaid
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import envelope, to_bytes
 from course_lib.messaging.rabbitmq.wire import Delivery, properties_for
+from course_lib.shop.events import OrderPaid
 
 HINTS = Hints(
     concept="Delivery is at least once: the same message can arrive again after a crash. An idempotent handler "

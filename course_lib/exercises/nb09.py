@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from course_lib.domain.services import FaultKind, GiftWrapService, Shop
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
-from course_lib.sagas import Orchestrator, SagaDefinition, SagaState, SqliteSagaLog, order_data, order_saga
+from course_lib.sagas import Orchestrator, SagaDefinition, SagaState, SQLiteSagaLog
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import FaultKind, GiftWrapService, Shop
 
 HINTS = Hints(
     concept="A saga step is an action plus the compensation that undoes it. When a later step fails, the "
@@ -42,7 +43,7 @@ def _run(add_gift_wrap: Callable[..., Any], fault: tuple[str, FaultKind] | None)
     if not isinstance(saga, SagaDefinition):
         raise TypeError(f"add_gift_wrap must return a SagaDefinition, got {type(saga).__name__}")
     with tempfile.TemporaryDirectory() as tmp:
-        log = SqliteSagaLog(Path(tmp) / "saga.db")
+        log = SQLiteSagaLog(Path(tmp) / "saga.db")
         try:
             state = Orchestrator(saga, log, sleep=lambda _: None).start("ex-1", order_data("o-1"))
         finally:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import PaymentCharged
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import Envelope, envelope
-from course_lib.outbox import SqliteInbox
+from course_lib.outbox import SQLiteInbox
+from course_lib.shop.events import PaymentCharged
 
 RECEIVED_TABLE = "CREATE TABLE IF NOT EXISTS received (order_id TEXT PRIMARY KEY, cents INTEGER NOT NULL)"
 
@@ -57,12 +57,12 @@ def payments() -> list[Envelope[PaymentCharged]]:
     ]
 
 
-def received(inbox: SqliteInbox) -> dict[str, int]:
+def received(inbox: SQLiteInbox) -> dict[str, int]:
     """The ``received`` table as a dict."""
     return dict(inbox.connection.execute("SELECT order_id, cents FROM received").fetchall())
 
 
-def _deliver(credit_payment: Any, inbox: SqliteInbox, deliveries: list[Envelope[PaymentCharged]],
+def _deliver(credit_payment: Any, inbox: SQLiteInbox, deliveries: list[Envelope[PaymentCharged]],
              failing_once: str) -> int:
     """Deliver each envelope; the first delivery that touches ``failing_once`` fails. Returns failures seen."""
     failures = 0
@@ -93,7 +93,7 @@ def check_credit_payment(credit_payment: Any) -> CheckResult:
     # at-least-once: redeliveries happen; the o-2 payment fails once and is redelivered
     deliveries = [first, second, first, third, second, first]
     with tempfile.TemporaryDirectory() as tmp:
-        inbox = SqliteInbox(Path(tmp) / "consumer.db", f"billing-{uuid.uuid4().hex[:6]}")
+        inbox = SQLiteInbox(Path(tmp) / "consumer.db", f"billing-{uuid.uuid4().hex[:6]}")
         try:
             inbox.connection.execute(RECEIVED_TABLE)
             inbox.connection.executescript(FAIL_ONCE)

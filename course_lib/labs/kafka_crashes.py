@@ -109,7 +109,7 @@ def _consume(bootstrap: str, topic: str, group_id: str, max_messages: int) -> No
 
 def _transform(bootstrap: str, source: str, group_id: str, transactional_id: str, sink: str, receipts: str,
                max_messages: int) -> None:
-    import course_lib.domain.events  # noqa: F401 — registers the shop's events, so the child can read them
+    import course_lib.shop.events  # noqa: F401 — registers the shop's events, so the child can read them
     from course_lib.messaging.kafka.transactions import ExactlyOnceProcessor
 
     processor = ExactlyOnceProcessor(source, group_id, order_lines(sink, receipts),

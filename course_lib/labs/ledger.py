@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import course_lib.domain.events  # noqa: F401  (registers the shop's events so payments can be decoded)
-from course_lib import sqlitedb
+import course_lib.shop.events  # noqa: F401  (registers the shop's events so payments can be decoded)
+from course_lib import sql
 from course_lib.messaging.rabbitmq.wire import Delivery
 from course_lib.messaging.rabbitmq.worker import Worker
 
@@ -40,7 +40,7 @@ class Ledger:
                        " pid INTEGER NOT NULL)")
 
     def _db(self) -> sqlite3.Connection:
-        return sqlitedb.connect(self.path, timeout=10)
+        return sql.connect_sqlite(self.path, timeout=10)
 
     def record(self, message_id: str, amount: int, *, redelivered: bool = False) -> bool:
         """Apply the effect once: True the first time ``message_id`` is seen, False for a duplicate."""

@@ -21,9 +21,9 @@ import pika
 
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.config import get_settings
-from course_lib.domain.events import OrderCreated, OrderItemAdded, OrderSubmitted
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.perf.timing import Run, Work
+from course_lib.shop.events import OrderCreated, OrderItemAdded, OrderSubmitted
 
 if TYPE_CHECKING:
     from course_lib.messaging.rabbitmq import RabbitConnection
@@ -253,7 +253,8 @@ class PerfLab:
 
     def projection_rebuild(self, n_events: int, *, batch_size: int, synchronous: str = "FULL") -> Work:
         """Rebuild ``OrderSummaries`` from a log of ``n_events``, ``batch_size`` events per read-model transaction."""
-        from course_lib.projections import OrderSummaries, Projector, SQLiteReadModels
+        from course_lib.projections import Projector, SQLiteReadModels
+        from course_lib.shop.projections import OrderSummaries
 
         store = self.order_log(n_events)
 
@@ -308,7 +309,8 @@ def prepare_projection_rebuild(n_events: int, batch_size: int = 1000, page_size:
     Memory must not grow with ``n_events``: the projector reads ``page_size`` events at a time and commits every
     ``batch_size``; the read model lives on disk.
     """
-    from course_lib.projections import OrderSummaries, Projector, SQLiteReadModels
+    from course_lib.projections import Projector, SQLiteReadModels
+    from course_lib.shop.projections import OrderSummaries
 
     lab = _lab_for_this_process()
     store = lab.order_log(n_events)

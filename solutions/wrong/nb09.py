@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from course_lib.domain.services import GiftWrapService
 from course_lib.sagas import SagaDefinition, Step, StepContext
+from course_lib.shop.services import GiftWrapService
 from solutions.wrong import Wrong
 
 

@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from course_lib.messages import Envelope
-from course_lib.outbox import SqliteInbox
+from course_lib.outbox import SQLiteInbox
 from solutions.wrong import Wrong
 
 _ADD = ("INSERT INTO received (order_id, cents) VALUES (?, ?) "
@@ -17,11 +17,11 @@ def _credit(conn: sqlite3.Connection, env: Envelope[Any]) -> None:
     conn.execute(_ADD, (env.message.order_id, env.message.amount_cents))
 
 
-def no_dedup(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+def no_dedup(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     _credit(inbox.connection, env)
 
 
-def dedup_by_order(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+def dedup_by_order(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     conn = inbox.connection
     conn.execute("CREATE TABLE IF NOT EXISTS credited (order_id TEXT PRIMARY KEY)")
     if conn.execute("SELECT 1 FROM credited WHERE order_id = ?", (env.message.order_id,)).fetchone():
@@ -30,7 +30,7 @@ def dedup_by_order(inbox: SqliteInbox, env: Envelope[Any]) -> None:
     _credit(conn, env)
 
 
-def check_then_act(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+def check_then_act(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     """Looks up the id, records it (committed on its own), then credits: a failed credit is never retried."""
     conn = inbox.connection
     seen = conn.execute(f"SELECT 1 FROM {inbox.table} WHERE consumer = ? AND message_id = ?",
@@ -42,13 +42,13 @@ def check_then_act(inbox: SqliteInbox, env: Envelope[Any]) -> None:
     _credit(conn, env)
 
 
-def effect_after_handle(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+def effect_after_handle(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     """The inbox transaction commits an empty effect; the credit runs afterwards, outside it."""
     if inbox.handle(env, lambda conn, e: None):
         _credit(inbox.connection, env)
 
 
-def insert_or_replace(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+def insert_or_replace(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     def credit(conn: sqlite3.Connection, e: Envelope[Any]) -> None:
         conn.execute("INSERT OR REPLACE INTO received (order_id, cents) VALUES (?, ?)",
                      (e.message.order_id, e.message.amount_cents))
@@ -56,7 +56,7 @@ def insert_or_replace(inbox: SqliteInbox, env: Envelope[Any]) -> None:
     inbox.handle(env, credit)
 
 
-def overwrites(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+def overwrites(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     def credit(conn: sqlite3.Connection, e: Envelope[Any]) -> None:
         conn.execute("INSERT INTO received (order_id, cents) VALUES (?, ?) "
                      "ON CONFLICT (order_id) DO UPDATE SET cents = excluded.cents",
@@ -65,7 +65,7 @@ def overwrites(inbox: SqliteInbox, env: Envelope[Any]) -> None:
     inbox.handle(env, credit)
 
 
-def dedup_in_memory(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+def dedup_in_memory(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     """Remembers ids in a Python set on the inbox: correct until a crash, and the inbox knows nothing."""
     seen: set[str] = inbox.__dict__.setdefault("seen_ids", set())
     if str(env.message_id) in seen:

@@ -20,7 +20,7 @@ import pytest
 
 from course_lib import pg
 from course_lib.errors import ServiceUnavailable
-from course_lib.services.ports import port_open
+from course_lib.ops.services.ports import port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 ALWAYS = ("04", "09", "12")  # the notebooks the course names as PostgreSQL users (12: through the whole shop)

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import ServiceUnavailable
 from course_lib.messages import RawEvent, Registry, UnknownMessageType, envelope, to_bytes
 from course_lib.messaging.kafka import DeliveryFailed, Producer, Record, dead_letter_headers, envelope_headers
 from course_lib.messaging.kafka.connection import connect
+from course_lib.shop.events import OrderCreated
 
 Raw = namedtuple("Raw", "topic partition offset key value headers timestamp")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from course_lib.exercises.nb10 import CHECKS, check_credit_payment
 from course_lib.messages import Envelope
-from course_lib.outbox import SqliteInbox
+from course_lib.outbox import SQLiteInbox
 from solutions.nb10 import ANSWERS
 
 UPSERT = ("INSERT INTO received (order_id, cents) VALUES (?, ?) "
@@ -25,7 +25,7 @@ def test_placeholder_is_not_attempted() -> None:
 
 
 def test_consumer_without_inbox_counts_duplicates() -> None:
-    def naive(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+    def naive(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
         inbox.connection.execute(UPSERT, (env.message.order_id, env.message.amount_cents))
 
     result = check_credit_payment(naive)
@@ -33,7 +33,7 @@ def test_consumer_without_inbox_counts_duplicates() -> None:
 
 
 def test_deduplicating_by_order_drops_a_real_payment() -> None:
-    def by_order(inbox: SqliteInbox, env: Envelope[Any]) -> None:
+    def by_order(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
         conn = inbox.connection
         if conn.execute("SELECT 1 FROM received WHERE order_id = ?", (env.message.order_id,)).fetchone():
             return

@@ -9,7 +9,6 @@ import pika
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import CourseError, WorkerFailed
 from course_lib.messages import envelope, to_bytes
 from course_lib.messaging import kafka, rabbitmq
@@ -17,6 +16,7 @@ from course_lib.messaging.errors import DestinationNotFound, WorkerAlreadyStarte
 from course_lib.messaging.kafka.producer import envelope_headers
 from course_lib.messaging.rabbitmq.wire import decode, properties_for
 from course_lib.messaging.workers import WorkerStats, refuse_second_start, stop_thread
+from course_lib.shop.events import OrderCreated
 
 MIRRORED = {"connection", "consumer", "worker", "admin", "errors"}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_lib.domain.services import GiftWrapService
 from course_lib.exercises.nb09 import CHECKS, check_gift_wrap
 from course_lib.sagas import SagaDefinition, Step, StepContext
+from course_lib.shop.services import GiftWrapService
 from solutions.nb09 import ANSWERS
 
 

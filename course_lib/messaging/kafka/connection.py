@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from course_lib.errors import ServiceUnavailable
-from course_lib.services.kafka_probe import api_keys
+from course_lib.kafka_probe import api_keys
 
 T = TypeVar("T")
 

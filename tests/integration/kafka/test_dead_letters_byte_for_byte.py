@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope, to_bytes
 from course_lib.messaging.kafka import GroupWorker, Record
 from course_lib.messaging.kafka.deadletter import HEADER_ERROR, HEADER_OFFSET
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 from tests.integration.kafka.foreign_client import ForeignRecord, produce_raw, read_raw
 

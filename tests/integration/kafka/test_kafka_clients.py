@@ -7,7 +7,6 @@ from collections.abc import Callable
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import WorkerFailed
 from course_lib.messages import RawEvent, Registry, envelope, to_bytes
 from course_lib.messaging.errors import DestinationNotFound, WorkerAlreadyStarted
@@ -25,6 +24,7 @@ from course_lib.messaging.kafka import (
     TransactionalProducer,
     read_topic,
 )
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope
 from course_lib.messaging.kafka import GroupWorker, Producer, Record, Topics, WindowedJob, read_topic, results_table
 from course_lib.messaging.kafka.deadletter import HEADER_ERROR, HEADER_OFFSET, HEADER_PARTITION, HEADER_TOPIC
+from course_lib.shop.events import OrderCreated
 from course_lib.streams import TumblingWindows, batch_totals
 from course_lib.waiting import wait_until
 

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from course_lib.clock import SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope, to_bytes
 from course_lib.messaging.kafka import GroupWorker, Record
 from course_lib.messaging.kafka.deadletter import HEADER_OFFSET
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 from tests.integration.kafka.foreign_client import ForeignProducer, ForeignReader, ForeignRecord
 

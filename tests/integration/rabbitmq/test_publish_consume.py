@@ -8,7 +8,6 @@ from collections.abc import Callable
 import pytest
 
 from course_lib.clock import SequentialIds
-from course_lib.domain.events import OrderCreated, OrderPaid
 from course_lib.errors import ServiceUnavailable
 from course_lib.messages import envelope
 from course_lib.messaging.errors import WorkerAlreadyStarted
@@ -27,6 +26,7 @@ from course_lib.messaging.rabbitmq import (
     consume,
     passive_depth,
 )
+from course_lib.shop.events import OrderCreated, OrderPaid
 from course_lib.waiting import wait_until
 
 pytestmark = pytest.mark.rabbitmq

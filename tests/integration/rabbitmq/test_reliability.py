@@ -15,7 +15,6 @@ from pathlib import Path
 import pika
 import pytest
 
-from course_lib.domain.events import OrderCreated, OrderPaid
 from course_lib.labs.ledger import Ledger
 from course_lib.messages import envelope
 from course_lib.messaging.rabbitmq import (
@@ -32,6 +31,7 @@ from course_lib.messaging.rabbitmq import (
     quorum_with_delivery_limit,
     retry_topology,
 )
+from course_lib.shop.events import OrderCreated, OrderPaid
 from course_lib.waiting import wait_until
 
 pytestmark = pytest.mark.rabbitmq
