@@ -31,7 +31,6 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from course_lib.shop.events import ALL_EVENTS
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import envelope, routing_key
 from course_lib.messaging.rabbitmq import (
@@ -47,6 +46,7 @@ from course_lib.messaging.rabbitmq import (
     delete_topology,
     topic_matches,
 )
+from course_lib.shop.events import ALL_EVENTS
 from course_lib.waiting import wait_until
 
 WANTED = frozenset({"order.item.added", "order.item.removed", "order.cancelled", "payment.declined"})
