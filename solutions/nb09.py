@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from course_lib.domain.services import GiftWrapService
+from course_lib.exercises.nb09 import StepFailed
 from course_lib.sagas import SagaDefinition, Step, StepContext
 
 
@@ -20,4 +21,21 @@ def add_gift_wrap(saga: SagaDefinition, giftwrap: GiftWrapService) -> SagaDefini
     return saga.insert_after("charge_payment", Step("wrap_gift", wrap, unwrap, compensation_name="unwrap_gift"))
 
 
-ANSWERS: dict[str, Any] = {"gift_wrap": add_gift_wrap}
+def run_saga(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
+    """Run the steps in order; when one fails, undo the completed ones newest first. The compensated names."""
+    done: list[tuple[str, Any]] = []
+    for name, action, compensation in steps:
+        try:
+            action(data)
+        except StepFailed:
+            compensated = []
+            for done_name, done_compensation in reversed(done):
+                if done_compensation is not None:
+                    done_compensation(data)
+                    compensated.append(done_name)
+            return compensated
+        done.append((name, compensation))
+    return []
+
+
+ANSWERS: dict[str, Any] = {"gift_wrap": add_gift_wrap, "compensation_order": run_saga}

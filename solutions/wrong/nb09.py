@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from course_lib.domain.services import GiftWrapService
+from course_lib.exercises.nb09 import StepFailed
 from course_lib.sagas import SagaDefinition, Step, StepContext
 from solutions.wrong import Wrong
 
@@ -51,7 +52,109 @@ def returns_the_step(saga: SagaDefinition, giftwrap: GiftWrapService) -> Any:
     return _wrap_step(giftwrap)
 
 
-WRONG = {"gift_wrap": [
+def run_saga(steps, data):  # type: ignore[no-untyped-def]
+    """Run (name, action, compensation) steps in order; if one fails, undo the completed ones. Returns the names
+    of the compensated steps, in the order their compensations ran (empty when the saga completed)."""
+    done: list[tuple[str, Any]] = []
+    for name, action, compensation in steps:
+        try:
+            action(data)
+        except StepFailed:
+            compensated = []
+            for done_name, done_compensation in done:
+                if done_compensation is not None:
+                    done_compensation(data)
+                    compensated.append(done_name)
+            return compensated
+        done.append((name, compensation))
+    return []
+
+
+def undoes_the_failed_step_too(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
+    done: list[tuple[str, Any]] = []
+    for name, action, compensation in steps:
+        done.append((name, compensation))  # remembered before it ran
+        try:
+            action(data)
+        except StepFailed:
+            compensated = []
+            for done_name, done_compensation in reversed(done):
+                if done_compensation is not None:
+                    done_compensation(data)
+                    compensated.append(done_name)
+            return compensated
+    return []
+
+
+def undoes_only_the_last_step(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
+    done: list[tuple[str, Any]] = []
+    for name, action, compensation in steps:
+        try:
+            action(data)
+        except StepFailed:
+            for done_name, done_compensation in reversed(done):
+                if done_compensation is not None:
+                    done_compensation(data)
+                    return [done_name]
+            return []
+        done.append((name, compensation))
+    return []
+
+
+def carries_on_after_the_failure(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
+    done: list[tuple[str, Any]] = []
+    failed = False
+    for name, action, compensation in steps:
+        try:
+            action(data)
+            done.append((name, compensation))
+        except StepFailed:
+            failed = True  # compensate at the end, after the remaining steps
+    compensated = []
+    if failed:
+        for done_name, done_compensation in reversed(done):
+            if done_compensation is not None:
+                done_compensation(data)
+                compensated.append(done_name)
+    return compensated
+
+
+def reverses_the_whole_saga(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
+    for _name, action, _compensation in steps:
+        try:
+            action(data)
+        except StepFailed:
+            compensated = []
+            for step_name, _action, step_compensation in reversed(steps):  # every step, run or not
+                if step_compensation is not None:
+                    step_compensation(data)
+                    compensated.append(step_name)
+            return compensated
+    return []
+
+
+def returns_the_forward_names(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
+    done: list[tuple[str, Any]] = []
+    for name, action, compensation in steps:
+        try:
+            action(data)
+        except StepFailed:
+            for _done_name, done_compensation in reversed(done):
+                if done_compensation is not None:
+                    done_compensation(data)
+            return [n for n, c in done if c is not None]
+        done.append((name, compensation))
+    return []
+
+
+WRONG = {"compensation_order": [
+    Wrong("as given: compensations in forward order", run_saga),
+    Wrong("the failed step is compensated too", undoes_the_failed_step_too),
+    Wrong("only the latest step is undone", undoes_only_the_last_step),
+    Wrong("the remaining steps still run after the failure", carries_on_after_the_failure),
+    Wrong("every step of the saga is undone, run or not", reverses_the_whole_saga),
+    Wrong("undone in reverse, reported in forward order", returns_the_forward_names),
+], "gift_wrap": [
     Wrong("a fresh idempotency key on every try", fresh_key_per_try),
     Wrong("no compensation", no_compensation),
     Wrong("the compensation wraps again", compensation_wraps_again),
@@ -60,5 +163,5 @@ WRONG = {"gift_wrap": [
     Wrong("returns the step, not the saga", returns_the_step),
 ]}
 
-GIVEAWAYS = {"gift_wrap": ("key=ctx.idempotency_key", 'insert_after("charge_payment"',
-                           "insert_after('charge_payment'")}
+GIVEAWAYS = {"compensation_order": ("reversed(done)",),
+             "gift_wrap": ("key=ctx.idempotency_key", 'insert_after("charge_payment"', "insert_after('charge_payment'")}
