@@ -2,8 +2,9 @@
 
 **A change of unit** — version 1 of ``PaymentCharged`` stored the amount as a float in euros
 (``{"order_id", "amount": 19.99}``). Version 2 stores integer cents and the currency
-(``{"order_id", "amount_cents": 1999, "currency": "EUR"}``). The learner writes ``upcast_payment_v1(raw)``: a ``RawEvent`` of v1 in, a ``RawEvent`` of v2 out. The check
-registers it in a fresh registry and reads stored v1 events through it into the strict v2 class.
+(``{"order_id", "amount_cents": 1999, "currency": "EUR"}``). The learner writes ``upcast_payment_v1(raw)``: a
+``RawEvent`` of v1 in, a ``RawEvent`` of v2 out. The check registers it in a fresh registry and reads stored v1
+events through it into the strict v2 class.
 
 **A hasty upcaster** — ``OrderItemAdded`` went v1 → v2 (a ``currency``; v1 sales were all in euros) → v3 (``qty``
 renamed ``quantity``). The notebook hands over a hand-written v1 → v2 upcaster that writes into the stored event's
