@@ -79,3 +79,8 @@ def test_wrong_windows_are_explained(mistake: Any, says: str) -> None:
     result = nb08.check_revenue_windows(mistake)
     assert result.attempted and not result.solved
     assert says in result.message
+
+
+def test_each_wrong_window_rule_differs_from_a_right_one_in_one_step() -> None:
+    """The wrong answers override one step of ``_Rule``; unchanged, that rule must pass, or they prove nothing."""
+    assert nb08.check_revenue_windows(wrong08._Rule).solved
