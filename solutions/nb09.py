@@ -38,4 +38,29 @@ def run_saga(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[st
     return []
 
 
-ANSWERS: dict[str, Any] = {"gift_wrap": add_gift_wrap, "compensation_order": run_saga}
+def next_action(steps: list[str], log: list[tuple[str, str | None]]) -> tuple[str, str | None]:
+    """What a restarted orchestrator does next, from the saga's log alone."""
+    succeeded: list[str] = []
+    compensated: set[str] = set()
+    failed = False
+    for kind, step in log:
+        if kind in ("saga_completed", "saga_compensated"):
+            return ("done", None)
+        if kind == "step_succeeded" and step is not None:
+            succeeded.append(step)
+        elif kind == "step_failed":
+            failed = True
+        elif kind == "compensation_succeeded" and step is not None:
+            compensated.add(step)
+    if failed:
+        for step in reversed(succeeded):
+            if step not in compensated:
+                return ("compensate", step)
+        return ("finish", None)
+    for step in steps:
+        if step not in succeeded:
+            return ("run", step)  # started but not recorded as done: run it again, with the same key
+    return ("finish", None)
+
+
+ANSWERS: dict[str, Any] = {"gift_wrap": add_gift_wrap, "next_action": next_action, "compensation_order": run_saga}

@@ -12,16 +12,24 @@ action raises ``StepFailed`` it runs the compensations of the steps that complet
 without one, and returns the compensated names in the order they ran. The notebook hands over a runner that undoes
 in forward order. The check runs sagas that fail in the middle, at the first step and not at all, and reads the
 journal of every call.
+
+**Where to resume** — ``next_action(steps, log)`` reads a saga's log (``(kind, step)`` pairs) the way a restarted
+orchestrator does and says what comes next: ``("run", step)``, ``("compensate", step)``, ``("finish", None)`` (write
+the final entry) or ``("done", None)``. The check crashes the real orchestrator at every crash point of three
+sagas (happy, a transient failure that is retried, shipping refused), resumes it from the log, and compares the
+learner's answer with what the resumed orchestrator did first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from course_lib.domain.services import FaultKind, GiftWrapService, Shop
+from course_lib.domain.services import FaultKind, GiftWrapService, Shop, SimulatedCrash
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.sagas import Orchestrator, SagaDefinition, SagaState, SqliteSagaLog, order_data, order_saga
 
@@ -175,7 +183,104 @@ def check_compensation_order(run_saga: Any) -> CheckResult:
                   "the receipt (nothing to undo) and the failed step skipped; a first-step failure undoes nothing")
 
 
+Action = tuple[str, str | None]
+Log = list[tuple[str, str | None]]
+
+RESUME_HINTS = Hints(
+    concept="The log is the saga's memory: a restarted orchestrator knows only what was written before the "
+            "crash. A step that was started but has no recorded outcome may or may not have happened, so it runs "
+            "again (its idempotency key makes that safe). A failed step turns the saga around; an attempt that "
+            "failed and was retried did not.",
+    approach="Walk the log once and collect: the steps that succeeded (in order), whether a step failed for good, "
+             "the compensations that succeeded, and whether the saga already ended. Going forward, the next step "
+             "is the first one without a success. Going backward, it is the most recent success not yet "
+             "compensated. When nothing is left either way, the final entry is still to be written.",
+    skeleton="def next_action(steps, log):\n    succeeded, compensated, failed = [], set(), False\n"
+             "    for kind, step in log:\n        ...\n    if ...:  # the saga has ended\n"
+             "        return (\"done\", None)\n    if failed:\n        ...\n    ...",
+)
+
+
+@functools.cache
+def _resume_cases() -> list[tuple[str, list[str], Log, Action]]:
+    """(what, step names, log at the crash, what the resumed orchestrator did first), from real crashed runs.
+
+    Computed once per process (the runs are deterministic); the check hands out copies.
+    """
+    faults: list[tuple[str, tuple[str, str, int | None] | None]] = [
+        ("the happy path", None),
+        ("a payment retried after a transient failure", ("payment.charge", "unavailable", 1)),
+        ("shipping refused", ("shipping.create_shipment", "rejected", None)),
+    ]
+    first_kind: dict[str, str] = {"step_started": "run", "compensation_started": "compensate",
+                                  "compensation_succeeded": "compensate", "saga_completed": "finish",
+                                  "saga_compensated": "finish"}
+    cases: list[tuple[str, list[str], Log, Action]] = []
+    for about, fault in faults:
+        def shop_for(fault: tuple[str, str, int | None] | None = fault) -> Shop:
+            shop = Shop.seeded(0)
+            if fault is not None:
+                shop.faults.fail(fault[0], fault[1], times=fault[2])  # type: ignore[arg-type]
+            return shop
+
+        points: list[str] = []
+        full = SqliteSagaLog(":memory:")
+        Orchestrator(order_saga(shop_for()), full, crash_hook=points.append, sleep=lambda _: None).start(
+            "s", order_data())
+        names = order_saga(shop_for()).step_names
+        cases.append((f"{about}, after it ended", names, [(e.kind, e.step) for e in full.entries("s")],
+                      ("done", None)))
+        full.close()
+        for point in points:
+            shop = shop_for()
+
+            def die(where: str, point: str = point) -> None:
+                if where == point:
+                    raise SimulatedCrash(where)
+
+            log = SqliteSagaLog(":memory:")
+            with contextlib.suppress(SimulatedCrash):
+                Orchestrator(order_saga(shop), log, crash_hook=die, sleep=lambda _: None).start("s", order_data())
+            before = log.entries("s")
+            Orchestrator(order_saga(shop), log, sleep=lambda _: None).resume("s")
+            first = log.entries("s")[len(before)]
+            cases.append((f"{about}, crashed at {point!r}", names, [(e.kind, e.step) for e in before],
+                          (first_kind[first.kind], first.step if first_kind[first.kind] != "finish" else None)))
+            log.close()
+    return cases
+
+
+@exercise("nb09.next_action", title="where a restarted orchestrator resumes", level="★★★", minutes=20,
+          hints=RESUME_HINTS)
+def check_next_action(next_action: Any) -> CheckResult:
+    """Compare the learner's decision with the resumed orchestrator's, at every crash point of three sagas."""
+    if next_action is None:
+        return not_attempted("write next_action(steps, log) and pass it to the check")
+    if not callable(next_action):
+        return wrong(f"next_action must be a function, got {type(next_action).__name__}")
+    cases = _resume_cases()
+    for about, steps, log, expected in cases:  # fresh lists each call: the learner may change them
+        got = next_action(list(steps), list(log))
+        try:
+            got = (str(got[0]), got[1])
+        except (TypeError, IndexError):
+            return wrong(f"next_action returned {got!r}: return a pair such as (\"run\", \"charge_payment\")")
+        if got != expected:
+            shown = ", ".join(f"{kind}{' ' + step if step else ''}" for kind, step in log[-4:])
+            return wrong(f"{about}: the log ends with [{shown}]; you said {got}, but the restarted orchestrator "
+                         f"{_did(expected)}")
+    return solved(f"right at all {len(cases)} crash points: an unfinished step runs again, a retried attempt does "
+                  "not turn the saga around, compensations resume with the newest completed step")
+
+
+def _did(expected: Action) -> str:
+    kind, step = expected
+    return {"run": f"ran {step}", "compensate": f"compensated {step}", "finish": "wrote the saga's final entry",
+            "done": "did nothing: the saga had ended"}[kind]
+
+
 FIND_THE_BUG = ("check_compensation_order",)
 """The checks whose exercise hands the learner a broken component to repair."""
 
-CHECKS: dict[str, Check] = {"gift_wrap": check_gift_wrap, "compensation_order": check_compensation_order}
+CHECKS: dict[str, Check] = {"gift_wrap": check_gift_wrap, "next_action": check_next_action,
+                           "compensation_order": check_compensation_order}

@@ -147,7 +147,82 @@ def returns_the_forward_names(steps: list[tuple[str, Any, Any]], data: dict[str,
     return []
 
 
-WRONG = {"compensation_order": [
+Log = list[tuple[str, str | None]]
+Action = tuple[str, str | None]
+
+
+def _read(log: Log, *, started_is_done: bool = False, attempt_failed_is_failure: bool = False,
+          compensation_started_is_done: bool = False) -> tuple[list[str], set[str], bool, bool]:
+    """(succeeded in order, compensated, failed, ended), read the way one mistaken reader reads the log."""
+    succeeded: list[str] = []
+    compensated: set[str] = set()
+    failed = ended = False
+    for kind, step in log:
+        ended = ended or kind in ("saga_completed", "saga_compensated")
+        done = kind == "step_succeeded" or (started_is_done and kind == "step_started")
+        if done and step is not None and step not in succeeded:
+            succeeded.append(step)
+        failed = failed or kind == "step_failed" or (attempt_failed_is_failure and kind == "attempt_failed")
+        if step is not None and (kind == "compensation_succeeded"
+                                 or (compensation_started_is_done and kind == "compensation_started")):
+            compensated.add(step)
+    return succeeded, compensated, failed, ended
+
+
+def _decide(steps: list[str], succeeded: list[str], compensated: set[str], failed: bool, ended: bool, *,
+            oldest_first: bool = False, ignore_failure: bool = False) -> Action:
+    if ended:
+        return ("done", None)
+    if failed and not ignore_failure:
+        for step in (succeeded if oldest_first else list(reversed(succeeded))):
+            if step not in compensated:
+                return ("compensate", step)
+        return ("finish", None)
+    for step in steps:
+        if step not in succeeded:
+            return ("run", step)
+    return ("finish", None)
+
+
+def started_counts_as_done(steps: list[str], log: Log) -> Action:
+    return _decide(steps, *_read(log, started_is_done=True))
+
+
+def a_retried_attempt_turns_back(steps: list[str], log: Log) -> Action:
+    return _decide(steps, *_read(log, attempt_failed_is_failure=True))
+
+
+def compensates_oldest_first(steps: list[str], log: Log) -> Action:
+    return _decide(steps, *_read(log), oldest_first=True)
+
+
+def keeps_going_after_a_failure(steps: list[str], log: Log) -> Action:
+    return _decide(steps, *_read(log), ignore_failure=True)
+
+
+def a_started_compensation_counts_as_done(steps: list[str], log: Log) -> Action:
+    return _decide(steps, *_read(log, compensation_started_is_done=True))
+
+
+def resumes_after_the_last_entry(steps: list[str], log: Log) -> Action:
+    last_step = next((step for _kind, step in reversed(log) if step is not None), None)
+    if last_step is None:
+        return ("run", steps[0])
+    index = steps.index(last_step) + 1
+    return ("run", steps[index]) if index < len(steps) else ("finish", None)
+
+
+WRONG_RESUME = [
+    Wrong("a started step counts as done", started_counts_as_done),
+    Wrong("a retried attempt turns the saga back", a_retried_attempt_turns_back),
+    Wrong("compensations resume with the oldest step", compensates_oldest_first),
+    Wrong("a failed step does not turn the saga around", keeps_going_after_a_failure),
+    Wrong("a started compensation counts as done", a_started_compensation_counts_as_done),
+    Wrong("the step after the last one in the log", resumes_after_the_last_entry),
+]
+
+
+WRONG = {"next_action": WRONG_RESUME, "compensation_order": [
     Wrong("as given: compensations in forward order", run_saga),
     Wrong("the failed step is compensated too", undoes_the_failed_step_too),
     Wrong("only the latest step is undone", undoes_only_the_last_step),
@@ -164,4 +239,5 @@ WRONG = {"compensation_order": [
 ]}
 
 GIVEAWAYS = {"compensation_order": ("reversed(done)",),
+             "next_action": ("for step in reversed(succeeded):",),
              "gift_wrap": ("key=ctx.idempotency_key", 'insert_after("charge_payment"', "insert_after('charge_payment'")}
