@@ -70,35 +70,35 @@ def run_saga(steps, data):  # type: ignore[no-untyped-def]
     return []
 
 
-def undoes_the_failed_step_too(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
+def _run_saga(steps: list[tuple[str, Any, Any]], data: dict[str, Any], *, remember_first: bool = False,
+              newest_first: bool = True, only_one: bool = False, report_forward: bool = False) -> list[str]:
+    """The runner with each decision a learner can get wrong made explicit (right by default)."""
     done: list[tuple[str, Any]] = []
     for name, action, compensation in steps:
-        done.append((name, compensation))  # remembered before it ran
+        if remember_first:
+            done.append((name, compensation))  # remembered before it ran
         try:
             action(data)
         except StepFailed:
             compensated = []
-            for done_name, done_compensation in reversed(done):
+            for done_name, done_compensation in (list(reversed(done)) if newest_first else done):
                 if done_compensation is not None:
                     done_compensation(data)
                     compensated.append(done_name)
-            return compensated
+                    if only_one:
+                        break
+            return [n for n, c in done if c is not None] if report_forward else compensated
+        if not remember_first:
+            done.append((name, compensation))
     return []
+
+
+def undoes_the_failed_step_too(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
+    return _run_saga(steps, data, remember_first=True)
 
 
 def undoes_only_the_last_step(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
-    done: list[tuple[str, Any]] = []
-    for name, action, compensation in steps:
-        try:
-            action(data)
-        except StepFailed:
-            for done_name, done_compensation in reversed(done):
-                if done_compensation is not None:
-                    done_compensation(data)
-                    return [done_name]
-            return []
-        done.append((name, compensation))
-    return []
+    return _run_saga(steps, data, only_one=True)
 
 
 def carries_on_after_the_failure(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
@@ -134,17 +134,7 @@ def reverses_the_whole_saga(steps: list[tuple[str, Any, Any]], data: dict[str, A
 
 
 def returns_the_forward_names(steps: list[tuple[str, Any, Any]], data: dict[str, Any]) -> list[str]:
-    done: list[tuple[str, Any]] = []
-    for name, action, compensation in steps:
-        try:
-            action(data)
-        except StepFailed:
-            for _done_name, done_compensation in reversed(done):
-                if done_compensation is not None:
-                    done_compensation(data)
-            return [n for n, c in done if c is not None]
-        done.append((name, compensation))
-    return []
+    return _run_saga(steps, data, report_forward=True)
 
 
 Log = list[tuple[str, str | None]]

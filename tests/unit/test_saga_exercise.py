@@ -79,3 +79,11 @@ def test_the_notebooks_broken_runner_undoes_in_forward_order() -> None:
     undone = [entry for entry in journal if entry.startswith("undo ")]
     assert undone == ["undo reserve_inventory", "undo charge_payment", "undo wrap_gift"]
     assert returned == ["reserve_inventory", "charge_payment", "wrap_gift"]
+
+
+def test_the_wrong_runners_differ_from_a_right_one_in_one_decision() -> None:
+    """The wrong repairs set one option of ``_run_saga``; with none set, it must pass, or they prove nothing."""
+    from course_lib.exercises.nb09 import check_compensation_order
+    from solutions.wrong.nb09 import _run_saga
+
+    assert check_compensation_order(_run_saga).solved
