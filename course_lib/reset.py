@@ -199,7 +199,7 @@ def reset_kafka(scope: ResetScope, *, dry_run: bool, settings: Settings | None =
     def job(result: ServiceReset) -> None:
         from kafka.admin import KafkaAdminClient
 
-        from course_lib.messaging.kafka.errors import connect
+        from course_lib.messaging.kafka.connection import connect
 
         bootstrap = settings.kafka_bootstrap_servers
         admin = connect(lambda: KafkaAdminClient(bootstrap_servers=bootstrap, client_id="course-reset",

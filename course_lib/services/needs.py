@@ -25,6 +25,7 @@ NOTEBOOK_NEEDS: dict[str, tuple[str, ...]] = {
     "11": ("rabbitmq",),
     "12": ("rabbitmq", "kafka"),
     "13": ("rabbitmq", "kafka"),
+    "14": ("rabbitmq", "kafka"),
 }
 
 SERVICE_NAMES = ("rabbitmq", "kafka", "postgres")

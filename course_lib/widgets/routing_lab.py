@@ -18,7 +18,7 @@ from IPython.display import Markdown
 from course_lib.domain.events import NotificationSent, OrderCreated
 from course_lib.messages import envelope
 from course_lib.messaging.rabbitmq import Publisher, RabbitConnection, Topology, Unroutable, drain, queue_depth
-from course_lib.messaging.rabbitmq.management import QueueDepth
+from course_lib.messaging.rabbitmq.admin import QueueDepth
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ WRONG_ANSWERS = [(number, name, index) for number, name in ALL_CHECKS
 
 
 def test_every_notebook_has_an_exercise_module_a_solution_and_wrong_answers() -> None:
-    assert len(NOTEBOOKS) == 14, sorted(NOTEBOOKS)
+    assert len(NOTEBOOKS) == 15, sorted(NOTEBOOKS)
     for number in NOTEBOOKS:
         for folder in ("course_lib/exercises", "solutions", "solutions/wrong"):
             assert (ROOT / folder / f"nb{number}.py").exists(), f"notebook {number}: no {folder}/nb{number}.py"

@@ -1,4 +1,7 @@
-"""An idempotent consumer: a ledger of processed message ids, written in the same transaction as the effect.
+"""A payment ledger consumed from RabbitMQ, for notebook 06's kill -9 drill: the idempotent-consumer idea in
+miniature (the reusable inbox is ``course_lib.outbox.inbox``).
+
+A ledger of processed message ids, written in the same transaction as the effect.
 
 At-least-once delivery means a message can arrive twice: a consumer that did the work but died before its ack
 gets the message redelivered. Recording ``message_id`` together with the effect (here: a payment amount) in one
@@ -6,12 +9,13 @@ SQLite transaction makes the second delivery a no-op, so the *result* counts eac
 
 Run as a process (the kill -9 demo and test use this)::
 
-    python -m course_lib.messaging.rabbitmq.idempotent --queue payments --db /tmp/ledger.db --work-ms 5
+    python -m course_lib.labs.ledger --queue payments --db /tmp/ledger.db --work-ms 5
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sqlite3
 import threading
@@ -22,6 +26,7 @@ from typing import Any
 import course_lib.domain.events  # noqa: F401  (registers the shop's events so payments can be decoded)
 from course_lib import sqlitedb
 from course_lib.messaging.rabbitmq.wire import Delivery
+from course_lib.messaging.rabbitmq.worker import Worker
 
 
 class Ledger:
@@ -78,8 +83,6 @@ class Ledger:
 
 
 def _pid() -> int:
-    import os
-
     return os.getpid()
 
 
@@ -98,8 +101,6 @@ def ledger_handler(ledger: Ledger, work_seconds: float = 0.0) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Consume ``--queue`` into ``--db`` until SIGTERM/SIGINT or ``--max-seconds`` (a safety bound)."""
-    from course_lib.messaging.rabbitmq.worker import Worker
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queue", required=True)
     parser.add_argument("--db", required=True)

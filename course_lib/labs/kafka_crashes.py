@@ -7,7 +7,7 @@
   receipt to a file — an effect outside Kafka, like a database row or an e-mail — which no Kafka transaction
   can take back.
 
-The child side runs as ``python -m course_lib.messaging.kafka.crashdemo consume|transform …``.
+The child side runs as ``python -m course_lib.labs.kafka_crashes consume|transform …``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Queue depths for widgets and checks: the management HTTP API, with a passive-declare fallback.
+"""Broker state for widgets and checks: queue depths, the broker version, closing connections.
+
+Queue depths come from the management HTTP API, with a passive-declare fallback.
 
 The management API knows ready *and* unacknowledged counts and the number of consumers, but its numbers are
 sampled (every 5 s by default). A passive ``queue.declare`` is exact and immediate but only knows the ready count
@@ -15,7 +17,7 @@ import pika.exceptions
 
 from course_lib.config import get_settings
 from course_lib.messaging.rabbitmq.connection import RabbitConnection
-from course_lib.messaging.rabbitmq.consumer import QueueNotFound
+from course_lib.messaging.rabbitmq.errors import QueueNotFound
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def passive_depth(conn: RabbitConnection, queue: str) -> QueueDepth:
     try:
         ok = channel.queue_declare(queue, passive=True).method
     except pika.exceptions.ChannelClosedByBroker as exc:
-        raise QueueNotFound(f"queue {queue!r} does not exist: declare it first") from exc
+        raise QueueNotFound(queue) from exc
     channel.close()
     return QueueDepth(queue, int(ok.message_count), None, int(ok.consumer_count), "passive")
 
@@ -55,7 +57,7 @@ def management_depth(queue: str, *, url: str | None = None, vhost: str = "/", ti
     response = requests.get(f"{base}/api/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}", auth=auth,
                             timeout=timeout)
     if response.status_code == 404:
-        raise QueueNotFound(f"queue {queue!r} does not exist: declare it first")
+        raise QueueNotFound(queue)
     response.raise_for_status()
     data = response.json()
     return QueueDepth(queue, int(data.get("messages_ready", 0)), int(data.get("messages_unacknowledged", 0)),

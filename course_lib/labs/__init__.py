@@ -1,0 +1,1 @@
+"""Demo and drill processes the notebooks run; not part of the patterns."""
