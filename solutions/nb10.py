@@ -6,6 +6,17 @@ from typing import Any
 
 from course_lib.messages import Envelope
 from course_lib.outbox import SQLiteInbox
+from course_lib.outbox.relay import OutboxStore, Publisher
+
+
+def relay_once(outbox: OutboxStore, publisher: Publisher) -> int:
+    """Publish the pending rows in commit order, each marked sent only after its confirm; stop at a failure."""
+    published = 0
+    for row in outbox.pending():
+        publisher.publish(row.envelope())  # raises when the broker does not confirm: the row stays pending
+        outbox.mark_sent([row.id])
+        published += 1
+    return published
 
 
 def credit_payment(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
@@ -21,4 +32,4 @@ def credit_payment(inbox: SQLiteInbox, env: Envelope[Any]) -> None:
     inbox.handle(env, credit)
 
 
-ANSWERS: dict[str, Any] = {"credit_payment": credit_payment}
+ANSWERS: dict[str, Any] = {"relay_once": relay_once, "credit_payment": credit_payment}

@@ -41,3 +41,20 @@ def test_deduplicating_by_order_drops_a_real_payment() -> None:
 
     result = check_credit_payment(by_order)
     assert not result.solved and "payments was lost" in result.message
+
+
+def test_the_notebooks_broken_inbox_loses_the_payment_whose_credit_failed() -> None:
+    """What notebook 10's find-the-bug text says of the consumer it hands over: o-2's money never arrives."""
+    from pathlib import Path
+
+    import nbformat
+
+    from course_lib.exercises.nb10 import deliver_with_a_failed_credit
+
+    notebook = nbformat.read(Path(__file__).resolve().parents[2] / "notebooks" / "10_outbox_and_idempotency.ipynb",
+                             as_version=4)
+    (source,) = [c.source for c in notebook.cells if "# Broken on purpose: repair it" in c.source]
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)
+    run = deliver_with_a_failed_credit(namespace["credit_payment"])
+    assert run.failures == 2 and run.lost == ["o-2"] and run.totals == {"o-1": 1500}
