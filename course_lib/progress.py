@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-NOTEBOOKS = tuple(f"{n:02d}" for n in range(14))
+NOTEBOOKS = tuple(f"{n:02d}" for n in range(15))
 
 
 def progress_file() -> Path:

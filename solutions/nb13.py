@@ -1,35 +1,54 @@
-"""Reference solutions for notebook 13 (measuring performance). Keys match ``course_lib.exercises.nb13.CHECKS``."""
+"""Reference solutions for notebook 13 (the capstone). Keys match ``course_lib.exercises.nb13.CHECKS``."""
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections.abc import Callable
-from typing import Any
+from collections import defaultdict
+from typing import Any, ClassVar
+
+from course_lib.messages import Envelope, Message
+from course_lib.projections import Projection, Tx
+from course_lib.shop.events import OrderCancelled, OrderItemAdded, OrderItemRemoved, OrderPaid
 
 
-def p95(samples: list[float]) -> float:
-    """The 95th percentile by linear interpolation between the two closest ranks of the sorted samples."""
-    ordered = sorted(samples)  # a sorted copy: never reorder the caller's list
-    rank = (len(ordered) - 1) * 0.95
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+def money_problems(charges: list[tuple[str, int]], refunds: list[tuple[str, int]], paid: dict[str, int],
+                   cancelled: set[str]) -> set[str]:
+    """Orders whose balance (charges minus refunds) is not their total (paid) or not zero (cancelled)."""
+    balance: dict[str, int] = defaultdict(int)
+    for order_id, cents in charges:
+        balance[order_id] += cents
+    for order_id, cents in refunds:
+        balance[order_id] -= cents
+    bad = {order_id for order_id, total in paid.items() if balance[order_id] != total}
+    return bad | {order_id for order_id in cancelled if balance[order_id] != 0}
 
 
-def compare(a: Callable[[], Any], b: Callable[[], Any], clock: Callable[[], float], rounds: int = 12) -> float:
-    """How many times as long ``b`` takes as ``a``: warm-up, interleaved rounds, median of per-round ratios."""
-    a()  # warm-up: neither pays its start-up cost inside a timing
-    b()
-    ratios = []
-    for _ in range(rounds):
-        start = clock()
-        a()
-        middle = clock()
-        b()
-        end = clock()
-        ratios.append((end - middle) / (middle - start))
-    return statistics.median(ratios)
+class SkuSales(Projection):
+    """Units of each SKU in paid orders; each order's lines are remembered until it is paid or cancelled."""
+
+    name: ClassVar[str] = "sku_sales"
+    tables: ClassVar[tuple[str, ...]] = ("sku_sales", "sku_sales_lines")
+
+    def setup(self, tx: Tx) -> None:
+        tx.execute("CREATE TABLE IF NOT EXISTS sku_sales (sku TEXT PRIMARY KEY, units INTEGER NOT NULL)")
+        tx.execute("CREATE TABLE IF NOT EXISTS sku_sales_lines (order_id TEXT NOT NULL, sku TEXT NOT NULL, "
+                   "units INTEGER NOT NULL, PRIMARY KEY (order_id, sku))")
+
+    def on_OrderItemAdded(self, tx: Tx, e: OrderItemAdded, env: Envelope[Message]) -> None:
+        tx.execute("INSERT INTO sku_sales_lines (order_id, sku, units) VALUES (?, ?, ?) ON CONFLICT (order_id, sku) "
+                   "DO UPDATE SET units = sku_sales_lines.units + excluded.units", (e.order_id, e.sku, e.quantity))
+
+    def on_OrderItemRemoved(self, tx: Tx, e: OrderItemRemoved, env: Envelope[Message]) -> None:
+        tx.execute("DELETE FROM sku_sales_lines WHERE order_id = ? AND sku = ?", (e.order_id, e.sku))
+
+    def on_OrderPaid(self, tx: Tx, e: OrderPaid, env: Envelope[Message]) -> None:
+        lines = tx.execute("SELECT sku, units FROM sku_sales_lines WHERE order_id = ?", (e.order_id,)).fetchall()
+        for sku, units in lines:
+            tx.execute("INSERT INTO sku_sales (sku, units) VALUES (?, ?) ON CONFLICT (sku) "
+                       "DO UPDATE SET units = sku_sales.units + excluded.units", (sku, units))
+        tx.execute("DELETE FROM sku_sales_lines WHERE order_id = ?", (e.order_id,))
+
+    def on_OrderCancelled(self, tx: Tx, e: OrderCancelled, env: Envelope[Message]) -> None:
+        tx.execute("DELETE FROM sku_sales_lines WHERE order_id = ?", (e.order_id,))
 
 
-ANSWERS: dict[str, Any] = {"harness": compare, "p95": p95, "flawed": {"A", "C", "D"}}
+ANSWERS: dict[str, Any] = {"sku_sales": SkuSales, "money_problems": money_problems}

@@ -1,38 +1,35 @@
-"""Reference solutions for notebook 14 (operating it). Keys match ``course_lib.exercises.nb14.CHECKS``."""
+"""Reference solutions for notebook 14 (measuring performance). Keys match ``course_lib.exercises.nb14.CHECKS``."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+import statistics
+from collections.abc import Callable
 from typing import Any
 
 
-class Resequencer:
-    """Per key: the next sequence number expected and the early arrivals; at most ``capacity`` held in all."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.expected: dict[str, int] = defaultdict(lambda: 1)
-        self.waiting: dict[str, dict[int, Any]] = defaultdict(dict)
-
-    @property
-    def held(self) -> int:
-        return sum(len(w) for w in self.waiting.values())
-
-    def push(self, key: str, seq: int, item: Any) -> list[Any]:
-        waiting = self.waiting[key]
-        if seq < self.expected[key] or seq in waiting:
-            return []  # a duplicate: released already, or already waiting
-        if seq > self.expected[key]:
-            if self.held >= self.capacity:
-                raise OverflowError(f"{self.held} items already wait; nack {key}#{seq} for later")
-            waiting[seq] = item
-            return []
-        released = [item]
-        self.expected[key] += 1
-        while self.expected[key] in waiting:
-            released.append(waiting.pop(self.expected[key]))
-            self.expected[key] += 1
-        return released
+def p95(samples: list[float]) -> float:
+    """The 95th percentile by linear interpolation between the two closest ranks of the sorted samples."""
+    ordered = sorted(samples)  # a sorted copy: never reorder the caller's list
+    rank = (len(ordered) - 1) * 0.95
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-ANSWERS: dict[str, Any] = {"resequencer": Resequencer}
+def compare(a: Callable[[], Any], b: Callable[[], Any], clock: Callable[[], float], rounds: int = 12) -> float:
+    """How many times as long ``b`` takes as ``a``: warm-up, interleaved rounds, median of per-round ratios."""
+    a()  # warm-up: neither pays its start-up cost inside a timing
+    b()
+    ratios = []
+    for _ in range(rounds):
+        start = clock()
+        a()
+        middle = clock()
+        b()
+        end = clock()
+        ratios.append((end - middle) / (middle - start))
+    return statistics.median(ratios)
+
+
+ANSWERS: dict[str, Any] = {"harness": compare, "p95": p95, "flawed": {"A", "C", "D"}}

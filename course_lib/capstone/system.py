@@ -100,7 +100,7 @@ class CapstoneShop:
     """The running shop. ``start()`` starts every worker; ``close()`` stops them and deletes what was created."""
 
     def __init__(self, run: str, workdir: str | Path, *, rabbitmq_url: str | None = None,
-                 bootstrap: str | None = None, seed: int = 12, prefix: str = "nb12",
+                 bootstrap: str | None = None, seed: int = 12, prefix: str = "nb13",
                  stock: dict[str, int] | None = None, window_ms: int = 2000) -> None:
         self.names = Names(prefix, run)
         self.workdir = Path(workdir)

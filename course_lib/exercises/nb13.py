@@ -1,233 +1,209 @@
-"""Notebook 13's exercises: a fair benchmark harness (build), p95 from raw latency samples, the flawed benchmarks.
+"""Notebook 13's exercises: a read model that runs inside the shop (build), and the drill's money invariant.
 
-``check_harness(compare)`` runs the learner's ``compare(a, b, clock, rounds)`` — warm both up, then ``rounds``
-interleaved rounds, each timing one call of ``a`` and one of ``b`` with ``clock``; return the median of the
-per-round ratios ``time_b / time_a`` — against two fake workloads on a fake clock whose "machine" misbehaves the way
-a laptop does: ``a`` pays a cold start on its first call, everything gets three times slower part-way through
-(a noisy neighbour), and one call of ``b`` stalls for a long pause. The true ratio is 2. The check reads the log
-of calls and clock readings, so it can tell a missing warm-up or a sequential run from a merely lucky number.
+**Units sold per SKU** — the learner completes the ``SkuSales`` projection: ``sku_sales(sku, units)`` holds the
+units of each SKU in *paid* orders, so after any drill it must equal what left the warehouse. Items are remembered
+per order (``sku_sales_lines``) until the order is paid (they count) or cancelled (they never will). The check runs
+it in a real projector over a SQLite event store, crashes two batches before their commit and restarts the
+projector (as the drill does), rebuilds it in place, and goes on; in the notebook the same class then joins the
+running capstone's projectors for the chaos drill.
 
-``check_p95(fn)`` calls the learner's ``p95(samples)`` on unsorted sample lists where the usual mistakes give
-visibly different answers (the mean, forgetting to sort, taking the maximum, an index off by a whole rank).
-Both textbook definitions are accepted: linear interpolation (NumPy's default) and nearest rank.
-
-``check_flawed(answer)`` takes the set of letters of the benchmark write-ups in ``BENCHMARKS`` that are flawed.
+**The money invariant** — the learner writes ``money_problems(charges, refunds, paid, cancelled)``: ``charges`` and
+``refunds`` are the payment service's ``(order_id, cents)`` lists, ``paid`` maps each paid order to its total,
+``cancelled`` is the set of cancelled orders. It returns the set of order ids whose money is wrong: a paid order
+whose charges minus refunds is not its total (charged twice, or never), or a cancelled order that still holds money.
 """
 
 from __future__ import annotations
 
-import math
-import random
-import statistics
-from collections.abc import Callable, Sequence
+import tempfile
+from pathlib import Path
 from typing import Any
 
+from course_lib.eventstore.base import ANY
+from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
-from course_lib.perf.stats import nearest_rank, percentile
+from course_lib.messages import Event
+from course_lib.projections import Projection, Projector, SQLiteReadModels, dump
+from course_lib.shop.events import (
+    OrderCancelled,
+    OrderCreated,
+    OrderItemAdded,
+    OrderItemRemoved,
+    OrderPaid,
+    OrderSubmitted,
+)
+
+HINTS = Hints(
+    concept="An invariant is a statement about money that must hold however the run went: what was taken from a "
+            "customer minus what was given back must match what the order says — the full total for a paid "
+            "order, nothing for a cancelled one.",
+    approach="Compute every order's balance from both lists (charges add, refunds subtract). Then judge every "
+             "order that appears in paid or in cancelled — including one with no money movement at all, whose "
+             "balance is 0.",
+    skeleton="def money_problems(charges, refunds, paid, cancelled):\n    balance = defaultdict(int)\n"
+             "    for order_id, cents in charges:\n        ...\n    for order_id, cents in refunds:\n        ...\n"
+             "    return {...} | {...}",
+)
+
+Case = tuple[list[tuple[str, int]], list[tuple[str, int]], dict[str, int], set[str], set[str], str]
+
+CASES: list[Case] = [
+    # charges, refunds, paid totals, cancelled, expected problems, what the case is about
+    ([("a", 500), ("b", 300)], [], {"a": 500, "b": 300}, set(), set(), "two orders paid once each"),
+    ([("a", 500), ("a", 500)], [], {"a": 500}, set(), {"a"}, "a double charge"),
+    ([("a", 500), ("c", 200)], [("c", 200)], {"a": 500}, {"c"}, set(), "a cancelled order refunded in full"),
+    ([("c", 200)], [], {}, {"c"}, {"c"}, "a cancelled order that kept the money"),
+    ([], [], {"d": 900}, set(), {"d"}, "a paid order that was never charged"),
+    ([("e", 400), ("e", 400)], [("e", 400)], {"e": 400}, set(), set(),
+     "a double charge that was refunded once (balance right)"),
+]
 
 
-def _sample_sets() -> list[list[float]]:
-    rng = random.Random(13)
-    # a realistic latency shape: most requests fast, a slow tail; shuffled so sorting matters
-    tail = [rng.uniform(2, 6) for _ in range(180)] + [rng.uniform(20, 80) for _ in range(20)]
-    rng.shuffle(tail)
-    small = [9.0, 1.0, 4.0, 7.0, 2.0, 10.0, 3.0, 8.0, 6.0, 5.0, 30.0, 0.5]
-    steps = [float(x) for x in range(100, 0, -1)]  # 100 … 1: p95 is about 95
-    return [tail, small, steps]
+@exercise("nb13.money_problems", title="the chaos drill's money invariant", level="★★", minutes=12,
+          hints=HINTS)
+def check_money_problems(money_problems: Any) -> CheckResult:
+    """Run the learner's invariant on hand-made ledgers, each with a known answer."""
+    if money_problems is None:
+        return not_attempted("write money_problems(charges, refunds, paid, cancelled) returning the bad order ids")
+    if not callable(money_problems):
+        return wrong(f"money_problems must be a function, got {type(money_problems).__name__}")
+    for charges, refunds, paid, cancelled, expected, about in CASES:
+        got = money_problems(list(charges), list(refunds), dict(paid), set(cancelled))
+        try:
+            got_set = set(got)
+        except TypeError:
+            return wrong(f"money_problems returned {got!r}; return a set of order ids")
+        if got_set != expected:
+            return wrong(f"for {about}: expected {sorted(expected) or 'no problems'}, got {sorted(got_set) or 'none'}")
+    return solved(f"all {len(CASES)} ledgers judged right: double charges, kept money and missing charges are "
+                  "found, refunded cancellations pass")
 
 
-SAMPLE_SETS = _sample_sets()
-"""The latency samples (ms) the check feeds to ``p95``."""
-
-P95_HINTS = Hints(
-    concept="The 95th percentile is the latency that 95 % of requests beat: it describes the slow tail, which "
-            "the mean hides and the maximum exaggerates.",
-    approach="Order a copy of the samples (never the caller's list), then take the value at 95 % of the way "
-             "through them — either the nearest rank, or interpolated between the two neighbouring ranks.",
-    skeleton="def p95(samples):\n    ordered = ...\n"
-             "    rank = ...  # 95 % of the way from the first to the last index\n"
-             "    ...\n    return ...",
+SKU_HINTS = Hints(
+    concept="A read model is a fold over the log, and it may only count what the log says happened: an item in "
+            "an order is not a sale until the order is paid. Until then the projection must remember it itself, "
+            "in its own table, because the payment event does not repeat the order's lines.",
+    approach="Keep each order's lines (order, SKU, units): an added item adds to its line (the same SKU twice "
+             "adds up), a removed item deletes its line. When the order is paid, add that order's lines to the "
+             "units per SKU and forget them; when it is cancelled, just forget them. List both tables in `tables`, "
+             "so a rebuild starts from empty.",
+    skeleton="def on_OrderItemAdded(self, tx, e, env):\n    tx.execute('INSERT INTO sku_sales_lines ... ON CONFLICT "
+             "... DO UPDATE ...', (...))\n\ndef on_OrderItemRemoved(self, tx, e, env):\n    ...\n\n"
+             "def on_OrderPaid(self, tx, e, env):\n    for sku, units in tx.execute('SELECT ... WHERE order_id = ?', "
+             "(...)).fetchall():\n        ...\n    ...  # forget the order's lines\n\n"
+             "def on_OrderCancelled(self, tx, e, env):\n    ...",
 )
 
 
-def _acceptable(samples: Sequence[float]) -> tuple[float, float]:
-    a, b = percentile(samples, 95), nearest_rank(samples, 95)
-    return min(a, b), max(a, b)
+def _history() -> list[tuple[str, list[Event]]]:
+    """Five orders, interleaved as a busy shop writes them; o4 is still waiting for its payment."""
+    def item(order: str, sku: str, quantity: int) -> OrderItemAdded:
+        return OrderItemAdded(order_id=order, sku=sku, quantity=quantity, unit_price_cents=100)
+
+    return [
+        ("order-o1", [OrderCreated(order_id="o1", customer_id="c1"), item("o1", "mug", 2), item("o1", "tee", 1)]),
+        ("order-o3", [OrderCreated(order_id="o3", customer_id="c2"), item("o3", "mug", 5)]),
+        ("order-o2", [OrderCreated(order_id="o2", customer_id="c3"), item("o2", "poster", 1), item("o2", "tee", 2),
+                      OrderItemRemoved(order_id="o2", sku="tee")]),
+        ("order-o1", [item("o1", "mug", 1), OrderSubmitted(order_id="o1", total_cents=400)]),
+        ("order-o4", [OrderCreated(order_id="o4", customer_id="c1"), item("o4", "tee", 1),
+                      OrderSubmitted(order_id="o4", total_cents=100)]),
+        ("order-o3", [OrderSubmitted(order_id="o3", total_cents=500)]),
+        ("order-o5", [OrderCreated(order_id="o5", customer_id="c4"), item("o5", "mug", 1),
+                      OrderSubmitted(order_id="o5", total_cents=100)]),
+        ("order-o2", [OrderSubmitted(order_id="o2", total_cents=100)]),
+        ("order-o1", [OrderPaid(order_id="o1", amount_cents=400, payment_id="p1")]),
+        ("order-o3", [OrderCancelled(order_id="o3", reason="declined")]),
+        ("order-o2", [OrderPaid(order_id="o2", amount_cents=100, payment_id="p2")]),
+        ("order-o5", [OrderPaid(order_id="o5", amount_cents=100, payment_id="p5")]),
+    ]
 
 
-@exercise("nb13.p95", title="p95 from raw latency samples", level="★", minutes=8, hints=P95_HINTS)
-def check_p95(p95: Callable[[list[float]], float] | None) -> CheckResult:
-    """Is ``p95(samples)`` the 95th percentile (interpolated or nearest-rank) of every sample set?"""
-    if p95 is None:
-        return not_attempted("write p95(samples) and pass it to the check")
-    if not callable(p95):
-        return wrong(f"pass the function itself (p95), not {type(p95).__name__}")
-    for samples in SAMPLE_SETS:
-        given = list(samples)
-        got = p95(given)
-        if given != samples:
-            return wrong("your p95 reordered the list it was given (list.sort() sorts in place): the caller's samples "
-                         "must stay as they were")
-        if not isinstance(got, (int, float)) or isinstance(got, bool) or math.isnan(float(got)):
-            return wrong(f"p95 must return a number, it returned {got!r}")
-        low, high = _acceptable(samples)
-        if not low - 1e-9 <= got <= high + 1e-9:
-            if math.isclose(got, statistics.fmean(samples)):
-                why = "that is the mean"
-            elif math.isclose(got, max(samples)):
-                why = "that is the maximum (p100)"
-            elif math.isclose(got, samples[min(len(samples) - 1, int(0.95 * len(samples)))]):
-                why = "that is the sample at 95 % of the *unsorted* list"
-            else:
-                why = "it is not between the interpolated and the nearest-rank p95"
-            return wrong(f"for {len(samples)} samples your p95 gave {got:.3g}, expected {low:.3g}"
-                         + (f"–{high:.3g}" if high != low else "") + f": {why}")
-    return solved("p95 is right on every sample set: sort, then take the value at the 95 % rank")
+SOLD = {"mug": 4, "tee": 1, "poster": 1}
+"""Units in paid orders after ``_history()``: o1 (3 mugs — added 2, then 1 more — and a tee), o2 (a poster; its
+tees were removed), o5 (a mug); o3 was cancelled, o4 not paid yet."""
 
 
-BENCHMARKS: dict[str, str] = {
-    "A": "Timed one call of publish() with time.time(), once, and reported 0.4 ms as the publish latency.",
-    "B": "Ran the batched and the naive rebuild alternately five times each after one warm-up run and reported "
-         "the ratio of their medians.",
-    "C": "Measured library X on Monday and library Y on Tuesday on the same laptop and reported X as 1.4x faster.",
-    "D": "Reported the mean latency of 10,000 requests as 'what users see', leaving out p95 and p99.",
-    "E": "Recorded the latency of each of 200 round trips and reported p50, p95 and p99 with the sample count.",
-}
-"""Benchmark write-ups: which of them would you not trust?"""
-
-FLAWED = frozenset({"A", "C", "D"})
-_WHY = {
-    "A": "one run, no warm-up, and time.time() (wall clock, can jump): use perf_counter, warm up, repeat",
-    "C": "not side by side: the machine's load differs between days; interleave both in one run and report a ratio",
-    "D": "the mean hides the tail users feel; report percentiles",
-    "B": "B is the honest way: warm-up, interleaved repeats, ratio of medians",
-    "E": "E is honest: a distribution, its tail percentiles and the number of samples",
-}
+class _BeforeCommit(RuntimeError):
+    """The drill's projector fault: a batch dies just before its commit."""
 
 
-FLAWED_HINTS = Hints(
-    concept="An honest benchmark compares like with like, repeats the measurement, and reports a distribution "
-            "rather than one number.",
-    approach="Ask of each write-up: was it warmed up and repeated? Were the things compared measured side by side, "
-             "in one run? Does it report the tail (percentiles) and the sample count, or only one number?",
-    skeleton="flawed = {...}  # the letters of the write-ups that fail at least one of the three questions",
-)
+def _sold(read_models: SQLiteReadModels) -> dict[str, int]:
+    rows = read_models.query("SELECT sku, units FROM sku_sales")
+    return {str(sku): int(units) for sku, units in rows if units}
 
 
-@exercise("nb13.flawed", title="spot the flawed benchmarks", level="★", minutes=5, hints=FLAWED_HINTS)
-def check_flawed(answer: Any) -> CheckResult:
-    """Is ``answer`` exactly the set of flawed write-ups in ``BENCHMARKS``?"""
-    if answer is None:
-        return not_attempted("set flawed = {...} to the letters of the write-ups you would not trust")
-    if isinstance(answer, str):
-        answer = {c for c in answer.upper() if c.isalpha()}
-    try:
-        chosen = {str(a).upper() for a in answer}
-    except TypeError:
-        return wrong(f"give a set of letters such as {{'A', 'B'}}, not {type(answer).__name__}")
-    unknown = chosen - set(BENCHMARKS)
-    if unknown:
-        return wrong(f"there is no write-up {sorted(unknown)}; the letters are {sorted(BENCHMARKS)}")
-    missed, extra = FLAWED - chosen, chosen - FLAWED
-    if not missed and not extra:
-        return solved("A, C and D are flawed: " + "; ".join(f"{k}: {_WHY[k]}" for k in sorted(FLAWED)))
-    parts = []
-    if missed:
-        parts.append(f"{len(missed)} flawed write-up(s) are missing from your set")
-    if extra:
-        parts.append(f"{len(extra)} of your picks are honest benchmarks")
-    return wrong("; ".join(parts) + " — ask the three questions of each write-up again")
+def _catch_up_through_crashes(store: SQLiteEventStore, read_models: SQLiteReadModels, projection_class: Any,
+                              crashes: int) -> Projector:
+    """Catch up while ``crashes`` batches die before their commit, restarting the projector after each."""
+    left = [crashes]
+
+    def fault(point: str, position: int) -> None:
+        if point == "before_commit" and left[0] > 0:
+            left[0] -= 1
+            raise _BeforeCommit(f"projector killed before committing up to position {position}")
+
+    for _ in range(crashes + 1):
+        projector = Projector(store, read_models, projection_class(), batch_size=4, fault=fault)
+        try:
+            projector.catch_up(progress=False)
+            return projector
+        except _BeforeCommit:
+            projector.close()  # a new instance resumes from the committed checkpoint
+    raise AssertionError("the projector never caught up")
 
 
-class FakeMachine:
-    """A clock and two workloads whose timings misbehave like a busy laptop's — deterministically.
-
-    ``a`` costs 1 unit and ``b`` 2 (the true ratio b/a is 2). ``a``'s first call ever costs 20 (a cold start:
-    imports, caches, connections); from the 10th call on, every call costs 3 times as much (a noisy neighbour);
-    ``b``'s 6th call stalls for 60 more units (a pause). ``log`` records every call and clock reading in order.
-    """
-
-    COLD = 20.0
-    BUSY_FROM = 9
-    STALL_AT = 5
-    STALL = 60.0
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.log: list[str] = []
-        self.calls = {"a": 0, "b": 0}
-
-    def clock(self) -> float:
-        self.log.append("clock")
-        return self.now
-
-    def _work(self, name: str, cost: float) -> None:
-        load = 3.0 if len(self.log) - self.log.count("clock") >= self.BUSY_FROM else 1.0
-        self.log.append(name)
-        spent = cost * load
-        if name == "a" and self.calls["a"] == 0:
-            spent = self.COLD
-        if name == "b" and self.calls["b"] == self.STALL_AT:
-            spent += self.STALL
-        self.calls[name] += 1
-        self.now += spent
-
-    def a(self) -> None:
-        self._work("a", 1.0)
-
-    def b(self) -> None:
-        self._work("b", 2.0)
+def _about(got: dict[str, int]) -> str:
+    if got.get("mug", 0) >= 9 or got.get("tee", 0) >= 4:
+        return ("items of orders that were never paid are counted — o3 was cancelled and o4 is still waiting: an "
+                "item is sold when its order is paid")
+    if got.get("mug") in (2, 3):
+        return "o1 added mugs twice (2, then 1 more): both additions count"
+    if got.get("tee", 0) >= 3:
+        return "o2's tees were removed before it was paid: they were never sold"
+    if got.get("mug", 0) > 4:
+        return "an order's payment counted lines of other orders: only the paid order's own lines count"
+    return "compare with what each paid order held when it was paid"
 
 
-HARNESS_HINTS = Hints(
-    concept="A fair comparison gives both contestants the same conditions: a warm-up so neither pays a one-off "
-            "start-up cost inside a timing, turns taken round by round so a busy moment slows both, and a "
-            "summary that one disturbed run cannot drag — the median of the per-round ratios.",
-    approach="Call each workload once before timing anything. Then, for each round, time one call of a and one "
-             "call of b with the clock you are given (read it before and after each call), and keep that round's "
-             "ratio. Return the median of the ratios — not a mean, which one stalled call can pull anywhere.",
-    skeleton="def compare(a, b, clock, rounds=12):\n    ...  # warm up\n    ratios = []\n"
-             "    for _ in range(rounds):\n        start = clock()\n        ...\n        ratios.append(...)\n"
-             "    return ...",
-)
+@exercise("nb13.sku_sales", title="a read model that runs inside the shop", level="★★★", minutes=20, hints=SKU_HINTS)
+def check_sku_sales(projection_class: Any) -> CheckResult:
+    """Project five orders through two crashed batches, rebuild in place, pay one more order, compare."""
+    if projection_class is None:
+        return not_attempted("complete SkuSales's methods, then pass the class: check_sku_sales(SkuSales)")
+    if not (isinstance(projection_class, type) and issubclass(projection_class, Projection)):
+        return wrong(f"pass the class itself (SkuSales, a Projection), not {type(projection_class).__name__}")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteEventStore(Path(tmp) / "events.db")
+        read_models = SQLiteReadModels(Path(tmp) / "read.db")
+        fresh = SQLiteReadModels(Path(tmp) / "fresh.db")
+        try:
+            for stream, events in _history():
+                store.append(stream, events, ANY)
+            projector = _catch_up_through_crashes(store, read_models, projection_class, crashes=2)
+            got = _sold(read_models)
+            if got != SOLD:
+                return wrong(f"after two crashed batches and restarts, sku_sales is {got}, expected {SOLD}: "
+                             + _about(got))
+            projector.rebuild(progress=False)
+            store.append("order-o4", [OrderPaid(order_id="o4", amount_cents=100, payment_id="p4")], ANY)
+            projector.catch_up(progress=False)
+            projector.close()
+            got, expected = _sold(read_models), {**SOLD, "tee": SOLD["tee"] + 1}
+            if got != expected:
+                return wrong(f"after a rebuild in place and o4's payment, sku_sales is {got}, expected {expected}: "
+                             "did the rebuild start from empty tables? Every table the projection writes must be "
+                             "in `tables`")
+            Projector(store, fresh, projection_class()).catch_up(progress=False)
+            if dump(fresh, projection_class()) != dump(read_models, projection_class()):
+                return wrong("the read model differs from a rebuild from scratch: after every event, both tables "
+                             "must hold what a fresh replay gives")
+        finally:
+            fresh.close()
+            read_models.close()
+            store.close()
+    return solved("units sold per SKU are right through two crashed batches, a rebuild in place and a late "
+                  "payment, and equal to a rebuild from scratch")
 
 
-@exercise("nb13.harness", title="a fair, interleaved benchmark harness", level="★★", minutes=20, hints=HARNESS_HINTS)
-def check_harness(compare: Any) -> CheckResult:
-    """Run ``compare(a, b, clock, rounds=12)`` on the fake machine; read the log and the ratio it returns."""
-    if compare is None:
-        return not_attempted("write compare(a, b, clock, rounds=12) and pass it to the check")
-    if not callable(compare):
-        return wrong(f"pass the function itself (compare), not {type(compare).__name__}")
-    machine = FakeMachine()
-    got = compare(machine.a, machine.b, machine.clock, rounds=12)
-    log = machine.log
-    if "clock" not in log:
-        return wrong("your harness never read the clock it was given: time every call with clock() (in the real "
-                     "world, time.perf_counter), so the check — and a reader — know what was measured")
-    before_timing = log[:log.index("clock")]
-    if not {"a", "b"} <= set(before_timing):
-        missing = sorted({"a", "b"} - set(before_timing))
-        return wrong(f"{' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} first called inside a "
-                     "timing: without a warm-up, a first timed call pays one-off start-up costs (here a's first call "
-                     "costs 20 times a normal one)")
-    timed_calls = [entry for entry in log[log.index("clock"):] if entry != "clock"]
-    rounds = [timed_calls[i:i + 2] for i in range(0, len(timed_calls), 2)]
-    if any(sorted(pair) != ["a", "b"] for pair in rounds):
-        return wrong(f"after the warm-up the calls ran {''.join(timed_calls)}: not interleaved. Rounds must take "
-                     "turns, one a and one b each, so that a busy moment slows both")
-    if len(rounds) != 12:
-        return wrong(f"12 rounds were asked for, your harness ran {len(rounds)}")
-    if not isinstance(got, (int, float)) or isinstance(got, bool) or math.isnan(float(got)):
-        return wrong(f"compare must return the ratio as a number, it returned {got!r}")
-    if math.isclose(got, 0.5, rel_tol=0.1):
-        return wrong(f"your harness returned {got:.3g}: upside down — return time of b over time of a")
-    if not math.isclose(got, 2.0, rel_tol=0.1):
-        return wrong(f"your harness returned {got:.3g}, but b really costs twice a. One of b's calls stalled for a "
-                     "long pause: a mean (of the ratios, or of the times) is pulled by that one run; the median of "
-                     "the per-round ratios is not")
-    return solved(f"warmed up, interleaved, and {got:.3g}: the medians ignored the cold start, the noisy neighbour "
-                  "and the stalled call")
-
-
-CHECKS: dict[str, Check] = {"harness": check_harness, "p95": check_p95, "flawed": check_flawed}
+CHECKS: dict[str, Check] = {"sku_sales": check_sku_sales, "money_problems": check_money_problems}

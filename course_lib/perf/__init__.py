@@ -1,6 +1,6 @@
 """Honest measurement: warm-up, repeats, medians and percentiles, side-by-side interleaving, peak memory.
 
-The rules this module encodes (notebook 13 teaches them):
+The rules this module encodes (notebook 14 teaches them):
 
 - **Warm up** before timing: the first run pays for imports, caches, connections and JIT-like effects.
 - **Repeat** and report the **median**: one run is an anecdote; the median ignores the odd noisy run.

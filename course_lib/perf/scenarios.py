@@ -74,7 +74,7 @@ class PerfLab:
         """The lab's temporary directory under the state folder (created on first use, again after ``close()``)."""
         if self._dir is None or not self._dir.exists():
             self._parent.mkdir(parents=True, exist_ok=True)
-            self._dir = Path(tempfile.mkdtemp(prefix=f"nb13-perf-{self.tag}-", dir=self._parent))
+            self._dir = Path(tempfile.mkdtemp(prefix=f"nb14-perf-{self.tag}-", dir=self._parent))
             atexit.register(self.close)  # a kernel shut down without close() still cleans up; close() is idempotent
         return self._dir
 
@@ -106,7 +106,7 @@ class PerfLab:
 
         if self._rabbit is None or self._queue is None:
             conn = RabbitConnection(self.rabbitmq_url, name="perf-lab")
-            topology = Topology(queues=[Queue(f"nb13-perf-{self.tag}")])  # classic, durable (RabbitMQ 4 needs it)
+            topology = Topology(queues=[Queue(f"nb14-perf-{self.tag}")])  # classic, durable (RabbitMQ 4 needs it)
             declare(conn, topology)
             self._rabbit, self._queue = conn, topology.queues[0].name
 
@@ -198,7 +198,7 @@ class PerfLab:
         """A fresh topic, deleted by ``close()``."""
         from course_lib.messaging.kafka import Topics
 
-        name = f"nb13-perf-{self.tag}-{len(self._topics)}"
+        name = f"nb14-perf-{self.tag}-{len(self._topics)}"
         with Topics(self.kafka_bootstrap) as topics:
             topics.create(name, partitions)
         self._topics.append(name)
@@ -350,7 +350,7 @@ def prepare_kafka_consume(n_records: int, max_poll_records: int = 500,
         def handle(_record: object) -> None:
             seen[0] += 1  # keep nothing: memory may only hold the batch in flight
 
-        worker = GroupWorker(topic, f"nb13-perf-{lab.tag}", handle, bootstrap=lab.kafka_bootstrap,
+        worker = GroupWorker(topic, f"nb14-perf-{lab.tag}", handle, bootstrap=lab.kafka_bootstrap,
                              max_poll_records=max_poll_records, max_partition_fetch_bytes=max_partition_fetch_bytes)
         worker.start()
         try:

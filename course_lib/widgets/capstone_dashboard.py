@@ -1,4 +1,4 @@
-"""Notebook 12's dashboard: throughput, queue depth and consumer lag of the running shop, live.
+"""Notebook 13's dashboard: throughput, queue depth and consumer lag of the running shop, live.
 
 State lives on :class:`CapstoneDashboard`: a history of ``Metrics`` samples taken from a probe (the shop's
 ``metrics``). A background sampler thread calls ``sample()`` every ``interval`` seconds until ``stop()``; the

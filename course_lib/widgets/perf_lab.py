@@ -1,4 +1,4 @@
-"""Notebook 13's performance lab: pick a scenario and a setting, run it against the real services, and watch the
+"""Notebook 14's performance lab: pick a scenario and a setting, run it against the real services, and watch the
 result join the chart next to the settings measured before.
 
 State lives on :class:`PerfLabWidget` (``history``: one :class:`LabPoint` per run). The measuring itself is a

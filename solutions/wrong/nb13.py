@@ -2,119 +2,132 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any
+from collections import defaultdict
+from typing import Any, ClassVar
 
+from course_lib.messages import Envelope, Message
+from course_lib.projections import Tx
+from course_lib.shop.events import OrderItemAdded, OrderItemRemoved, OrderPaid
+from solutions.nb13 import SkuSales
 from solutions.wrong import Wrong
 
 
-def mean(samples: list[float]) -> float:
-    return statistics.fmean(samples)
+def _balance(charges: list[tuple[str, int]], refunds: list[tuple[str, int]]) -> dict[str, int]:
+    balance: dict[str, int] = defaultdict(int)
+    for order_id, cents in charges:
+        balance[order_id] += cents
+    for order_id, cents in refunds:
+        balance[order_id] -= cents
+    return balance
 
 
-def maximum(samples: list[float]) -> float:
-    return max(samples)
+def ignores_refunds(charges: list[tuple[str, int]], refunds: list[tuple[str, int]], paid: dict[str, int],
+                    cancelled: set[str]) -> set[str]:
+    balance = _balance(charges, [])
+    return ({o for o, t in paid.items() if balance[o] != t} | {o for o in cancelled if balance[o] != 0})
 
 
-def unsorted_index(samples: list[float]) -> float:
-    return samples[int(0.95 * len(samples))]
+def only_paid_side(charges: list[tuple[str, int]], refunds: list[tuple[str, int]], paid: dict[str, int],
+                   cancelled: set[str]) -> set[str]:
+    balance = _balance(charges, refunds)
+    return {o for o, t in paid.items() if balance[o] != t}  # never looks at cancelled orders
 
 
-def sorts_in_place(samples: list[float]) -> float:
-    samples.sort()
-    return samples[round(0.95 * (len(samples) - 1))]
+def only_charged_orders(charges: list[tuple[str, int]], refunds: list[tuple[str, int]], paid: dict[str, int],
+                        cancelled: set[str]) -> set[str]:
+    balance = _balance(charges, refunds)
+    charged = {o for o, _ in charges}  # an order never charged is never looked at
+    return ({o for o in charged & set(paid) if balance[o] != paid[o]}
+            | {o for o in charged & cancelled if balance[o] != 0})
 
 
-def a_rank_too_low(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[int(0.95 * (len(ordered) - 1)) - 2]
+def counts_charges(charges: list[tuple[str, int]], refunds: list[tuple[str, int]], paid: dict[str, int],
+                   cancelled: set[str]) -> set[str]:
+    count: dict[str, int] = defaultdict(int)
+    for order_id, _ in charges:
+        count[order_id] += 1
+    return {o for o, n in count.items() if n > 1}  # a double charge refunded once is still flagged
 
 
-def median(samples: list[float]) -> float:
-    return statistics.median(samples)
+def more_than_total(charges: list[tuple[str, int]], refunds: list[tuple[str, int]], paid: dict[str, int],
+                    cancelled: set[str]) -> set[str]:
+    balance = _balance(charges, refunds)
+    return ({o for o, t in paid.items() if balance[o] > t} | {o for o in cancelled if balance[o] != 0})
 
 
-Fn = Callable[[], Any]
-Clock = Callable[[], float]
+class CountsWhenAdded(SkuSales):
+    """Counts an item as sold the moment it is added."""
+
+    def on_OrderItemAdded(self, tx: Tx, e: OrderItemAdded, env: Envelope[Message]) -> None:
+        tx.execute("INSERT INTO sku_sales (sku, units) VALUES (?, ?) ON CONFLICT (sku) "
+                   "DO UPDATE SET units = sku_sales.units + excluded.units", (e.sku, e.quantity))
+
+    def on_OrderPaid(self, tx: Tx, e: OrderPaid, env: Envelope[Message]) -> None:
+        pass
 
 
-def _timed(fn: Fn, clock: Clock) -> float:
-    start = clock()
-    fn()
-    return clock() - start
+class LinesReplaced(SkuSales):
+    """Writes lines with INSERT OR REPLACE: the second addition of a SKU replaces the first."""
+
+    def on_OrderItemAdded(self, tx: Tx, e: OrderItemAdded, env: Envelope[Message]) -> None:
+        tx.execute("INSERT OR REPLACE INTO sku_sales_lines (order_id, sku, units) VALUES (?, ?, ?)",
+                   (e.order_id, e.sku, e.quantity))
 
 
-def no_warm_up(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
-    return statistics.median(_timed(b, clock) / _timed(a, clock) for _ in range(rounds))
+class RemovalIgnored(SkuSales):
+    def on_OrderItemRemoved(self, tx: Tx, e: OrderItemRemoved, env: Envelope[Message]) -> None:
+        pass
 
 
-def sequential(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
-    a()
-    b()
-    times_a = [_timed(a, clock) for _ in range(rounds)]  # all of a, then all of b
-    times_b = [_timed(b, clock) for _ in range(rounds)]
-    return statistics.median(times_b) / statistics.median(times_a)
+class LinesNotInTables(SkuSales):
+    """Forgets to list the lines table: a rebuild leaves the old lines in place."""
+
+    tables: ClassVar[tuple[str, ...]] = ("sku_sales",)
 
 
-def mean_of_ratios(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
-    a()
-    b()
-    return statistics.fmean(_timed(b, clock) / _timed(a, clock) for _ in range(rounds))
+class PaysEveryOrdersLines(SkuSales):
+    """A payment moves every order's lines, not just the paid order's."""
+
+    def on_OrderPaid(self, tx: Tx, e: OrderPaid, env: Envelope[Message]) -> None:
+        for sku, units in tx.execute("SELECT sku, units FROM sku_sales_lines").fetchall():
+            tx.execute("INSERT INTO sku_sales (sku, units) VALUES (?, ?) ON CONFLICT (sku) "
+                       "DO UPDATE SET units = sku_sales.units + excluded.units", (sku, units))
+        tx.execute("DELETE FROM sku_sales_lines")
 
 
-def ratio_of_means(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
-    a()
-    b()
-    pairs = [(_timed(a, clock), _timed(b, clock)) for _ in range(rounds)]
-    return statistics.fmean(t for _, t in pairs) / statistics.fmean(t for t, _ in pairs)
+class LinesKeyedBySku(SkuSales):
+    """One line per SKU for all orders together: orders' items merge."""
+
+    def setup(self, tx: Tx) -> None:
+        tx.execute("CREATE TABLE IF NOT EXISTS sku_sales (sku TEXT PRIMARY KEY, units INTEGER NOT NULL)")
+        tx.execute("CREATE TABLE IF NOT EXISTS sku_sales_lines (order_id TEXT NOT NULL, sku TEXT PRIMARY KEY, "
+                   "units INTEGER NOT NULL)")
+
+    def on_OrderItemAdded(self, tx: Tx, e: OrderItemAdded, env: Envelope[Message]) -> None:
+        tx.execute("INSERT INTO sku_sales_lines (order_id, sku, units) VALUES (?, ?, ?) ON CONFLICT (sku) "
+                   "DO UPDATE SET units = sku_sales_lines.units + excluded.units, order_id = excluded.order_id",
+                   (e.order_id, e.sku, e.quantity))
 
 
-def upside_down(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
-    a()
-    b()
-    return statistics.median(_timed(a, clock) / _timed(b, clock) for _ in range(rounds))
+def an_instance() -> Any:
+    return SkuSales()
 
 
-def own_clock(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
-    a()
-    b()
-    return statistics.median(_timed(b, time.perf_counter) / _timed(a, time.perf_counter) for _ in range(rounds))
+WRONG = {"sku_sales": [
+    Wrong("counts an item when it is added, paid or not", CountsWhenAdded),
+    Wrong("lines written with INSERT OR REPLACE", LinesReplaced),
+    Wrong("a removed item is still sold", RemovalIgnored),
+    Wrong("the lines table is not listed in tables", LinesNotInTables),
+    Wrong("a payment moves every order's lines", PaysEveryOrdersLines),
+    Wrong("lines keyed by SKU only, merging orders", LinesKeyedBySku),
+    Wrong("an instance instead of the class", an_instance()),
+], "money_problems": [
+    Wrong("refunds ignored", ignores_refunds),
+    Wrong("looks at paid orders only", only_paid_side),
+    Wrong("never looks at orders without a charge", only_charged_orders),
+    Wrong("counts charges instead of summing money", counts_charges),
+    Wrong("only too much is a problem, not too little", more_than_total),
+]}
 
-
-def warms_up_a_only(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
-    a()
-    return statistics.median(_timed(b, clock) / _timed(a, clock) for _ in range(rounds))
-
-
-WRONG = {
-    "harness": [
-        Wrong("no warm-up", no_warm_up),
-        Wrong("all of a, then all of b", sequential),
-        Wrong("the mean of the per-round ratios", mean_of_ratios),
-        Wrong("the ratio of the mean times", ratio_of_means),
-        Wrong("the ratio upside down", upside_down),
-        Wrong("times with time.perf_counter, not the clock given", own_clock),
-        Wrong("warms up only one of them", warms_up_a_only),
-    ],
-    "p95": [
-        Wrong("the mean", mean),
-        Wrong("the maximum", maximum),
-        Wrong("forgot to sort", unsorted_index),
-        Wrong("sorts the caller's list", sorts_in_place),
-        Wrong("off by whole ranks", a_rank_too_low),
-        Wrong("the median", median),
-    ],
-    "flawed": [
-        Wrong("misses the mean-only report", {"A", "C"}),
-        Wrong("flags the honest interleaved run", {"A", "B", "C", "D"}),
-        Wrong("only the single run", "A"),
-        Wrong("flags the honest percentile report instead", {"A", "C", "E"}),
-        Wrong("everything", {"A", "B", "C", "D", "E"}),
-    ],
-}
-
-GIVEAWAYS = {"harness": ("(end - middle) / (middle - start)", "statistics.median(ratios)"),
-             "p95": ("(len(ordered) - 1) * 0.95", "sorted(samples)"),
-             "flawed": ("{'A', 'C', 'D'}", "A, C and D")}
+GIVEAWAYS = {"sku_sales": ("sku_sales_lines.units + excluded.units", "DELETE FROM sku_sales_lines WHERE order_id"),
+             "money_problems": ("balance[order_id] != total", "balance[order_id] != 0")}

@@ -1,130 +1,120 @@
-"""Wrong answers to notebook 14's exercise (the resequencer)."""
+"""Wrong answers to notebook 14's exercises."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import statistics
+import time
+from collections.abc import Callable
 from typing import Any
 
 from solutions.wrong import Wrong
 
 
-class _Base:
-    """The right shape; each subclass gets one thing wrong."""
-
-    first = 1
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.expected: dict[str, int] = defaultdict(lambda: self.first)
-        self.waiting: dict[str, dict[int, Any]] = defaultdict(dict)
-
-    def held(self) -> int:
-        return sum(len(w) for w in self.waiting.values())
-
-    def full(self) -> bool:
-        return self.held() >= self.capacity
-
-    def key(self, key: str) -> str:
-        return key
-
-    def push(self, key: str, seq: int, item: Any) -> list[Any]:
-        key = self.key(key)
-        waiting = self.waiting[key]
-        if seq < self.expected[key] or seq in waiting:
-            return []
-        if seq > self.expected[key]:
-            if self.full():
-                raise OverflowError("full")
-            waiting[seq] = item
-            return []
-        released = [item]
-        self.expected[key] += 1
-        while self.expected[key] in waiting:
-            released.append(waiting.pop(self.expected[key]))
-            self.expected[key] += 1
-        return released
+def mean(samples: list[float]) -> float:
+    return statistics.fmean(samples)
 
 
-class StartsAtZero(_Base):
-    first = 0
+def maximum(samples: list[float]) -> float:
+    return max(samples)
 
 
-class OneSequenceForAllKeys(_Base):
-    def key(self, key: str) -> str:
-        return "all"
+def unsorted_index(samples: list[float]) -> float:
+    return samples[int(0.95 * len(samples))]
 
 
-class Unbounded(_Base):
-    def full(self) -> bool:
-        return False
+def sorts_in_place(samples: list[float]) -> float:
+    samples.sort()
+    return samples[round(0.95 * (len(samples) - 1))]
 
 
-class HoldsOneTooMany(_Base):
-    def full(self) -> bool:
-        return self.held() > self.capacity
+def a_rank_too_low(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[int(0.95 * (len(ordered) - 1)) - 2]
 
 
-class ReleasesOnArrival(_Base):
-    def push(self, key: str, seq: int, item: Any) -> list[Any]:
-        if seq < self.expected[key]:
-            return []
-        self.expected[key] = seq + 1  # jumps over the gap: whatever comes is passed on
-        return [item]
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
 
 
-class DropsEarlyArrivals(_Base):
-    def push(self, key: str, seq: int, item: Any) -> list[Any]:
-        if seq != self.expected[key]:
-            return []  # anything not expected next is taken for a duplicate
-        self.expected[key] += 1
-        return [item]
+Fn = Callable[[], Any]
+Clock = Callable[[], float]
 
 
-class WaitingDuplicatesCountTwice(_Base):
-    """Keeps the early arrivals in a list: a redelivered early item is held (and released) twice."""
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__(capacity)
-        self.early: dict[str, list[tuple[int, Any]]] = defaultdict(list)
-
-    def held(self) -> int:
-        return sum(len(w) for w in self.early.values())
-
-    def push(self, key: str, seq: int, item: Any) -> list[Any]:
-        if seq < self.expected[key]:
-            return []
-        if seq > self.expected[key]:
-            if self.full():
-                raise OverflowError("full")
-            self.early[key].append((seq, item))
-            return []
-        released = [item]
-        self.expected[key] += 1
-        while matches := [w for s, w in self.early[key] if s == self.expected[key]]:
-            released.extend(matches)  # the same number twice in the list: released twice
-            self.early[key] = [(s, w) for s, w in self.early[key] if s != self.expected[key]]
-            self.expected[key] += 1
-        return released
+def _timed(fn: Fn, clock: Clock) -> float:
+    start = clock()
+    fn()
+    return clock() - start
 
 
-class RefusesGapFillers(_Base):
-    """Checks the bound before looking at the sequence number: a full buffer refuses the item it waits for."""
-
-    def push(self, key: str, seq: int, item: Any) -> list[Any]:
-        if self.full() and seq not in self.waiting[key]:
-            raise OverflowError("full")
-        return super().push(key, seq, item)
+def no_warm_up(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
+    return statistics.median(_timed(b, clock) / _timed(a, clock) for _ in range(rounds))
 
 
-WRONG = {"resequencer": [
-    Wrong("numbering starts at 0 (off by one)", StartsAtZero),
-    Wrong("one sequence for all keys", OneSequenceForAllKeys),
-    Wrong("an unbounded buffer", Unbounded),
-    Wrong("holds one more item than its capacity", HoldsOneTooMany),
-    Wrong("releases on arrival, skipping the gap", ReleasesOnArrival),
-    Wrong("drops early arrivals as duplicates", DropsEarlyArrivals),
-    Wrong("a waiting item delivered twice is released twice", WaitingDuplicatesCountTwice),
-    Wrong("a full buffer refuses the item that fills the gap", RefusesGapFillers),
-]}
+def sequential(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
+    a()
+    b()
+    times_a = [_timed(a, clock) for _ in range(rounds)]  # all of a, then all of b
+    times_b = [_timed(b, clock) for _ in range(rounds)]
+    return statistics.median(times_b) / statistics.median(times_a)
 
-GIVEAWAYS = {"resequencer": ("while self.expected[key] in", "waiting.pop(", "seq in waiting")}
+
+def mean_of_ratios(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
+    a()
+    b()
+    return statistics.fmean(_timed(b, clock) / _timed(a, clock) for _ in range(rounds))
+
+
+def ratio_of_means(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
+    a()
+    b()
+    pairs = [(_timed(a, clock), _timed(b, clock)) for _ in range(rounds)]
+    return statistics.fmean(t for _, t in pairs) / statistics.fmean(t for t, _ in pairs)
+
+
+def upside_down(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
+    a()
+    b()
+    return statistics.median(_timed(a, clock) / _timed(b, clock) for _ in range(rounds))
+
+
+def own_clock(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
+    a()
+    b()
+    return statistics.median(_timed(b, time.perf_counter) / _timed(a, time.perf_counter) for _ in range(rounds))
+
+
+def warms_up_a_only(a: Fn, b: Fn, clock: Clock, rounds: int = 12) -> float:
+    a()
+    return statistics.median(_timed(b, clock) / _timed(a, clock) for _ in range(rounds))
+
+
+WRONG = {
+    "harness": [
+        Wrong("no warm-up", no_warm_up),
+        Wrong("all of a, then all of b", sequential),
+        Wrong("the mean of the per-round ratios", mean_of_ratios),
+        Wrong("the ratio of the mean times", ratio_of_means),
+        Wrong("the ratio upside down", upside_down),
+        Wrong("times with time.perf_counter, not the clock given", own_clock),
+        Wrong("warms up only one of them", warms_up_a_only),
+    ],
+    "p95": [
+        Wrong("the mean", mean),
+        Wrong("the maximum", maximum),
+        Wrong("forgot to sort", unsorted_index),
+        Wrong("sorts the caller's list", sorts_in_place),
+        Wrong("off by whole ranks", a_rank_too_low),
+        Wrong("the median", median),
+    ],
+    "flawed": [
+        Wrong("misses the mean-only report", {"A", "C"}),
+        Wrong("flags the honest interleaved run", {"A", "B", "C", "D"}),
+        Wrong("only the single run", "A"),
+        Wrong("flags the honest percentile report instead", {"A", "C", "E"}),
+        Wrong("everything", {"A", "B", "C", "D", "E"}),
+    ],
+}
+
+GIVEAWAYS = {"harness": ("(end - middle) / (middle - start)", "statistics.median(ratios)"),
+             "p95": ("(len(ordered) - 1) * 0.95", "sorted(samples)"),
+             "flawed": ("{'A', 'C', 'D'}", "A, C and D")}

@@ -23,7 +23,7 @@ from course_lib.errors import ServiceUnavailable
 from course_lib.ops.services.ports import port_open
 
 ROOT = Path(__file__).resolve().parents[2]
-ALWAYS = ("04", "09", "12")  # the notebooks the course names as PostgreSQL users (12: through the whole shop)
+ALWAYS = ("04", "09", "13")  # the notebooks the course names as PostgreSQL users (13: through the whole shop)
 CLOSED_URL = "postgresql://postgres@127.0.0.1:{port}/test"
 
 

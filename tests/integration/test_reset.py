@@ -35,7 +35,7 @@ def tag() -> str:
 
 @pytest.mark.parametrize(("name", "scope", "expected"), [
     ("nb05-orders-1a2b", ResetScope(), True),
-    ("nb12-capstone", ResetScope(), True),
+    ("nb13-capstone", ResetScope(), True),
     ("nb5-orders", ResetScope(), False),
     ("xnb05-orders", ResetScope(), False),
     ("orders-nb05-", ResetScope(), False),

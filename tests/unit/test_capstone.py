@@ -71,9 +71,9 @@ def test_crash_switches_are_off_until_armed_and_count_what_they_did() -> None:
 
 
 def test_names_carry_the_prefix_the_reset_command_looks_for() -> None:
-    names = Names("nb12", "ab12")
-    assert [names.events_topic, names.saga_queue, names.exchange] == ["nb12-events-ab12", "nb12-saga-ab12",
-                                                                      "nb12-shop-ab12"]
+    names = Names("nb13", "ab12")
+    assert [names.events_topic, names.saga_queue, names.exchange] == ["nb13-events-ab12", "nb13-saga-ab12",
+                                                                      "nb13-shop-ab12"]
 
 
 def test_invariant_helpers() -> None:

@@ -84,4 +84,4 @@ def test_the_progress_command_prints_the_table(tmp_path: Path, monkeypatch: pyte
     assert "1 of" in capsys.readouterr().out
     assert main(["progress", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["nb00.event_names"]["times"] == 1 and shown["nb13.p95"] is None
+    assert shown["nb00.event_names"]["times"] == 1 and shown["nb14.p95"] is None

@@ -13,7 +13,7 @@ from course_lib.config import Settings, get_settings
 from course_lib.errors import CourseError
 
 # Which services each notebook cannot run without. A unit test keeps this equal to the notebooks' ``require``
-# calls. PostgreSQL is in none: the notebooks that use it (04, 09, 12) skip those sections without it and say so.
+# calls. PostgreSQL is in none: the notebooks that use it (04, 09, 13) skip those sections without it and say so.
 NOTEBOOK_NEEDS: dict[str, tuple[str, ...]] = {
     "00": (), "01": (), "02": (), "03": (), "04": (),
     "05": ("rabbitmq",),

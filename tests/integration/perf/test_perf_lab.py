@@ -59,7 +59,7 @@ def test_close_removes_everything_and_the_lab_can_be_used_again(rabbitmq_url: st
     lab = PerfLab(rabbitmq_url=rabbitmq_url, kafka_bootstrap=kafka_bootstrap)
     lab.rabbit_publish(5, "confirm each")()
     topic = lab.kafka_topic(1)
-    directory, queue = lab.dir, f"nb13-perf-{lab.tag}"
+    directory, queue = lab.dir, f"nb14-perf-{lab.tag}"
     lab.close()
     assert not directory.exists()
     with Topics(kafka_bootstrap) as topics:
