@@ -14,11 +14,14 @@ from urllib.parse import unquote, urlsplit
 from course_lib.config import redact
 from course_lib.errors import CourseError, ServiceUnavailable
 from course_lib.failures import Advice, FailureKind, advise, host_port
+from course_lib.platform_hints import postgres_fix, postgres_restart
 
 HOW_TO_START = (
     "start PostgreSQL (`python -m course_lib services start` starts a local Debian cluster; with Docker: "
     "`docker compose --profile postgres up -d --wait`) or set COURSE_POSTGRES_URL to a running server"
 )
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # libpq's wording for each kind of failure (regular expressions, case-insensitive), checked in this order.
 _MARKERS: list[tuple[FailureKind, str]] = [
@@ -47,7 +50,7 @@ ADVICE: Advice = {
     FailureKind.TIMEOUT: (
         "{address} accepted the connection but did not answer within the {timeout_s:g} s timeout",
         "the PostgreSQL there is hung (stopped, paused or overloaded) or the port belongs to another program: check "
-        "it with `pg_isready -h {host} -p {port}` and restart it (`pg_ctlcluster <version> main restart`; with "
+        "it with `pg_isready -h {host} -p {port}` and restart it (`{restart}`; with "
         "Docker `docker compose --profile postgres restart`), or set COURSE_POSTGRES_URL to PostgreSQL's port",
     ),
     FailureKind.DNS: (
@@ -86,8 +89,15 @@ def unavailable(message: str, url: str, connect_timeout: float) -> ServiceUnavai
         failure_kind(message), ADVICE,
         address=host_port(host, port), host=host, port=port, timeout_s=connect_timeout,
         user=unquote(parts.username or "postgres"), database=unquote(parts.path.lstrip("/")) or "postgres",
-        server_said=server_said.group(1) if server_said else first_line,
+        server_said=server_said.group(1) if server_said else first_line, restart=postgres_restart(),
     )
+    kind = failure_kind(message)
+    if host in LOCAL_HOSTS and kind in (FailureKind.REFUSED, FailureKind.AUTH, FailureKind.MISSING):
+        # a server on this machine: name the commands of this platform (sudo and createdb on Debian/Ubuntu,
+        # Homebrew's own superuser on macOS), not the generic ones
+        platform_fix = postgres_fix(message, url)
+        then = "if none is installed" if kind is FailureKind.REFUSED else "for the server on this machine"
+        fix = f"{fix}; {then}: {platform_fix}"
     return ServiceUnavailable("PostgreSQL", redact(url), reason, fix)
 
 

@@ -17,6 +17,7 @@ from course_lib.config import Settings, redact
 from course_lib.errors import CourseError, ServiceUnavailable
 from course_lib.failures import Advice, FailureKind, advise, host_port, network_cause
 from course_lib.kafka_probe import KafkaProbeFailed, identify
+from course_lib.platform_hints import rabbitmq_plugins_enable, rabbitmq_restart
 
 RABBITMQ = "RabbitMQ (AMQP)"
 MANAGEMENT = "RabbitMQ management"
@@ -68,7 +69,7 @@ def check_rabbitmq(settings: Settings) -> CheckResult:
 MANAGEMENT_ADVICE: Advice = {
     FailureKind.REFUSED: (
         "nothing listens at {address} (connection refused)",
-        f"rabbitmq-plugins enable rabbitmq_management   (and if RabbitMQ is down: {START_SERVICES})",
+        f"{{enable}}   (and if RabbitMQ is down: {START_SERVICES})",
     ),
     FailureKind.UNREACHABLE: (
         "{address} did not accept a connection within {timeout_s:g} s",
@@ -76,8 +77,8 @@ MANAGEMENT_ADVICE: Advice = {
     ),
     FailureKind.TIMEOUT: (
         "{address} accepted the connection but did not answer within {timeout_s:g} s",
-        "the RabbitMQ there is hung: check it with `rabbitmq-diagnostics status` and restart it (`rabbitmqctl stop`, "
-        "then `rabbitmq-server -detached`; with Docker `docker compose restart rabbitmq`); if another program holds "
+        "the RabbitMQ there is hung: check it with `rabbitmq-diagnostics status` and restart it (`{restart}`; "
+        "with Docker `docker compose restart rabbitmq`); if another program holds "
         "that port, point COURSE_RABBITMQ_MANAGEMENT_URL at 15672",
     ),
     FailureKind.DNS: (
@@ -92,7 +93,7 @@ MANAGEMENT_ADVICE: Advice = {
     FailureKind.OTHER: (
         "{address} answers, but {answer}",
         "point COURSE_RABBITMQ_MANAGEMENT_URL at the management plugin's port (15672; 5672 is AMQP) and enable "
-        "the plugin: rabbitmq-plugins enable rabbitmq_management",
+        "the plugin: {enable}",
     ),
 }
 
@@ -122,7 +123,8 @@ def check_rabbitmq_management(settings: Settings) -> CheckResult:
     parts = urlsplit(settings.rabbitmq_management_url)
     address = host_port(parts.hostname, parts.port or (443 if parts.scheme == "https" else 15672))
     user = parts.username or "guest"
-    context = {"address": address, "host": parts.hostname, "user": user, "timeout_s": settings.connect_timeout_s}
+    context = {"address": address, "host": parts.hostname, "user": user, "timeout_s": settings.connect_timeout_s,
+               "enable": rabbitmq_plugins_enable(), "restart": rabbitmq_restart()}  # this platform's commands
     try:
         response = requests.get(f"{parts._replace(netloc=address).geturl()}/api/overview",
                                 auth=(user, parts.password or "guest"), timeout=settings.connect_timeout_s)

@@ -14,9 +14,10 @@ from pika.adapters.utils import connection_workflow
 from course_lib.config import redact
 from course_lib.errors import ServiceUnavailable
 from course_lib.failures import Advice, FailureKind, advise, host_port, network_cause
+from course_lib.platform_hints import rabbitmq_restart, rabbitmq_server_start
 
 START_RABBITMQ = (
-    "start it with `python -m course_lib services start` (or `rabbitmq-server -detached`, "
+    "start it with `python -m course_lib services start` (or `{start}`, "
     "or `docker compose up -d rabbitmq`), then run the cell again"
 )
 
@@ -29,7 +30,7 @@ ADVICE: Advice = {
     FailureKind.TIMEOUT: (
         "{address} accepted the connection but did not complete the AMQP handshake within {handshake_s:g} s",
         "the RabbitMQ there is hung (stopped, paused or overloaded): check it with `rabbitmq-diagnostics status`, "
-        "restart it (`rabbitmqctl stop`, then `rabbitmq-server -detached`; with Docker `docker compose restart "
+        "restart it (`{restart}`; with Docker `docker compose restart "
         "rabbitmq`); if another program holds that port, point COURSE_RABBITMQ_URL at RabbitMQ's AMQP port (5672)",
     ),
     FailureKind.DNS: (
@@ -81,5 +82,6 @@ def unavailable(exc: BaseException, url: str, params: pika.ConnectionParameters)
         address=host_port(params.host, params.port), host=params.host, vhost=params.virtual_host,
         user=getattr(params.credentials, "username", "?"), connect_s=params.socket_timeout,
         handshake_s=params.stack_timeout, detail="; ".join(str(arg) for arg in exc.args) or type(exc).__name__,
+        start=rabbitmq_server_start(), restart=rabbitmq_restart(),  # the commands of this platform (sudo on Debian)
     )
     return ServiceUnavailable("RabbitMQ", redact(url), reason, fix)

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from course_lib.config import Settings, get_settings, redact
 from course_lib.errors import ServiceUnavailable
-from course_lib.ops.services.platform_hints import Platform, current_platform, postgres_fix
 from course_lib.ops.services.ports import Say, port_open, say_flushed, wait_for_port
+from course_lib.platform_hints import Platform, current_platform, postgres_fix
 
 POSTGRES_PORT = 5432
 

@@ -13,14 +13,14 @@ from urllib.parse import urlsplit
 
 from course_lib.config import Settings, get_settings, redact
 from course_lib.errors import ServiceUnavailable
-from course_lib.ops.services.platform_hints import (
+from course_lib.ops.services.ports import Say, port_open, say_flushed, wait_for_port
+from course_lib.platform_hints import (
     Platform,
     current_platform,
     rabbitmq_plugins_enable,
     rabbitmq_server_start,
     rabbitmq_start_fix,
 )
-from course_lib.ops.services.ports import Say, port_open, say_flushed, wait_for_port
 
 AMQP_PORT = 5672
 MANAGEMENT_PORT = 15672

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.ops.services.platform_hints import (
+from course_lib.platform_hints import (
     Platform,
     current_platform,
     postgres_fix,
+    postgres_restart,
     rabbitmq_plugins_enable,
+    rabbitmq_restart,
     rabbitmq_server_start,
     rabbitmq_start_fix,
 )
@@ -78,3 +80,29 @@ def test_rabbitmq_commands_need_sudo_only_on_debian_as_a_normal_user() -> None:
 def test_this_machine_is_read_without_error() -> None:
     here = current_platform()
     assert here.system in {"linux", "darwin", "win32"} and here.user
+
+
+def test_a_hung_service_is_restarted_with_this_platforms_command() -> None:
+    assert rabbitmq_restart(DEBIAN_USER) == "sudo systemctl restart rabbitmq-server"
+    assert rabbitmq_restart(DEBIAN_ROOT_NO_SYSTEMD) == "rabbitmqctl stop, then rabbitmq-server -detached"
+    assert rabbitmq_restart(MAC) == "brew services restart rabbitmq"
+    assert postgres_restart(DEBIAN_USER) == "sudo systemctl restart postgresql"
+    assert "pg_ctlcluster" in postgres_restart(DEBIAN_ROOT_NO_SYSTEMD) and "sudo" not in postgres_restart(
+        DEBIAN_ROOT_NO_SYSTEMD)
+    assert postgres_restart(MAC) == "brew services restart postgresql@17"
+
+
+def test_the_doctor_and_the_connect_errors_name_this_platforms_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    from course_lib import pg
+    from course_lib.config import Settings
+    from course_lib.ops import doctor_checks
+
+    monkeypatch.setattr(doctor_checks, "rabbitmq_plugins_enable", lambda: "sudo rabbitmq-plugins enable x")
+    row = doctor_checks.check_rabbitmq_management(Settings(rabbitmq_management_url="http://guest:guest@127.0.0.1:1",
+                                                           connect_timeout_s=1))
+    assert not row.ok and "sudo rabbitmq-plugins enable x" in row.fix
+    monkeypatch.setattr(pg, "postgres_fix", lambda detail, url: "sudo -u postgres createdb test")
+    error = pg.unavailable('FATAL:  database "test" does not exist', URL, 3)
+    assert error.fix.endswith("for the server on this machine: sudo -u postgres createdb test")
+    remote = pg.unavailable('FATAL:  database "test" does not exist', URL.replace("127.0.0.1", "db.example"), 3)
+    assert "sudo" not in remote.fix  # another machine's server: its commands are not ours to guess

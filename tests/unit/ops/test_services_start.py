@@ -15,7 +15,7 @@ import pytest
 from course_lib.config import Settings
 from course_lib.errors import ServiceUnavailable
 from course_lib.ops.services import rabbitmq_server
-from course_lib.ops.services.platform_hints import Platform
+from course_lib.platform_hints import Platform
 from tests.ports import free_port
 
 DEBIAN_USER = Platform("linux", debian_like=True, systemd=True, user="ada")

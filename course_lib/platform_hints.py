@@ -105,6 +105,28 @@ def rabbitmq_server_start(platform: Platform | None = None) -> str:
     return "rabbitmq-server -detached"
 
 
+def rabbitmq_restart(platform: Platform | None = None) -> str:
+    """The command that restarts a hung RabbitMQ on this platform."""
+    p = platform or current_platform()
+    if p.system == "darwin" and p.homebrew:
+        return "brew services restart rabbitmq"
+    if p.debian_like and p.systemd:
+        return f"{p.sudo}systemctl restart rabbitmq-server"
+    prefix = p.sudo if p.debian_like else ""
+    return f"{prefix}rabbitmqctl stop, then {rabbitmq_server_start(p)}"
+
+
+def postgres_restart(platform: Platform | None = None) -> str:
+    """The command that restarts a hung PostgreSQL on this platform."""
+    p = platform or current_platform()
+    if p.system == "darwin" and p.homebrew:
+        return "brew services restart postgresql@17"
+    if p.debian_like:
+        return (f"{p.sudo}systemctl restart postgresql" if p.systemd
+                else f"{p.sudo}pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main restart")
+    return "restart it with your system's service manager (pg_ctl restart -D <data directory>)"
+
+
 def rabbitmq_plugins_enable(platform: Platform | None = None) -> str:
     """The command that enables the management API (root on Debian, like the server itself)."""
     p = platform or current_platform()
