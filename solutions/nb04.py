@@ -35,4 +35,13 @@ class SkuUnits(Projection):
         tx.execute("UPDATE sku_units SET units = units - ? WHERE sku = ?", (line[0], e.sku))
 
 
-ANSWERS: dict[str, Any] = {"sku_units": SkuUnits}
+def project_batch(read_models: Any, projection: Projection, batch: list[Envelope[Message]]) -> None:
+    """The batch's rows and its checkpoint in one transaction: a crash anywhere before the commit undoes both."""
+    last = batch[-1].metadata.position
+    with read_models.transaction() as tx:
+        for env in batch:
+            projection.apply(tx, env)
+        tx.set_checkpoint(projection.name, last)
+
+
+ANSWERS: dict[str, Any] = {"sku_units": SkuUnits, "split_checkpoint": project_batch}

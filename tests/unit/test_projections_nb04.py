@@ -71,6 +71,41 @@ def test_wrong_answers_say_what_is_wrong(answer: Any, says: str) -> None:
     assert says in result.message
 
 
+# -------------------------------------------------------------- find the bug: a checkpoint committed apart
+
+
+def _checkpoint_first_in_one_transaction(read_models: Any, projection: Any, batch: list[Envelope[Message]]) -> None:
+    with read_models.transaction() as tx:
+        tx.set_checkpoint(projection.name, batch[-1].metadata.position)
+        for env in batch:
+            projection.apply(tx, env)
+
+
+def _one_transaction_per_event(read_models: Any, projection: Any, batch: list[Envelope[Message]]) -> None:
+    for env in batch:  # slower, but each event's rows and checkpoint still commit together
+        with read_models.transaction() as tx:
+            projection.apply(tx, env)
+            tx.set_checkpoint(projection.name, env.metadata.position)
+
+
+@pytest.mark.parametrize("repair", [_checkpoint_first_in_one_transaction, _one_transaction_per_event])
+def test_other_correct_repairs_are_accepted_and_the_crash_strikes_them_too(repair: Any) -> None:
+    run = nb04.crash_and_restart(repair)
+    assert run.fired and isinstance(run.crash, nb04.CrashBetweenWrites)
+    assert nb04.check_split_checkpoint(repair).solved
+
+
+def test_the_split_lab_counts_what_the_broken_version_applies_twice() -> None:
+    from solutions.wrong.nb04 import as_given, checkpoint_first
+
+    doubled = nb04.crash_and_restart(as_given)
+    assert (doubled.checkpoint_at_crash, doubled.twice, doubled.lost) == (4, [5, 6, 7, 8], [])
+    assert doubled.units != doubled.expected_units and "events applied twice: [5, 6, 7, 8]" in doubled.report()
+    lost = nb04.crash_and_restart(checkpoint_first)
+    assert (lost.checkpoint_at_crash, lost.twice, lost.lost) == (8, [], [5, 6, 7, 8])
+    assert nb04.crash_and_restart(solution.project_batch).times == {position: 1 for position in range(1, 15)}
+
+
 # ------------------------------------------------------------------------------------------------- widget
 
 
