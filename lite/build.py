@@ -70,9 +70,9 @@ class BuildError(RuntimeError):
     """A build step failed; the message says which and what to do."""
 
 
-def run(command: list[str], what: str) -> None:
+def run(command: list[str], what: str, cwd: Path = ROOT) -> None:
     """Run a build step; a failure names the step and shows the end of its output."""
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
         raise BuildError(f"{what} failed (exit {result.returncode}): {' '.join(command)}\n"
                          f"{(result.stdout + result.stderr)[-3000:]}")
@@ -216,7 +216,7 @@ def build(out: Path = OUT, stage_dir: Path = STAGE) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     run([sys.executable, "-m", "jupyter", "lite", "build", "--lite-dir", str(stage_dir),
          "--contents", str(stage_dir / "contents"), "--output-dir", str(out), "--no-sourcemaps"],
-        "jupyter lite build")
+        "jupyter lite build", cwd=stage_dir)  # its task database (.jupyterlite.doit.db) stays in the stage
     check_offline(out)
     return out
 
