@@ -8,8 +8,8 @@ What it assembles (downloads are cached in ``lite/cache/``, so a rebuild is offl
   trimmed to ``micropip`` — whose wheel sits beside it — so the kernel never asks a CDN for anything;
 * the browser's wheels from PyPI (pure Python, or built for Pyodide's ``pyemscripten`` platform), pinned by
   ``constraints.txt`` like the desktop install, in the site's own package index;
-* a wheel of ``course_lib`` itself (installed with ``deps=False``: the broker clients it lists are not needed by these
-  notebooks, which import them nowhere);
+* a wheel of ``course_lib`` itself, whose metadata requires only what these notebooks use (pydantic, ipywidgets, …):
+  the broker clients, psycopg and matplotlib are imported lazily, where a section needs them;
 * the five notebooks, and a ``jupyter-lite.json`` that turns the PyPI fallback off.
 
 The notebooks' first code cell installs what they need from that index when it sees the browser kernel.
@@ -186,6 +186,11 @@ def stage_pyodide(tarball: Path, target: Path, micropip_wheel: Path) -> None:
 
 def stage(stage_dir: Path) -> None:
     """Everything ``jupyter lite build`` reads, in one folder."""
+    from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
+
+    if PYODIDE_VERSION != PYODIDE:
+        raise BuildError(f"jupyterlite-pyodide-kernel expects Pyodide {PYODIDE_VERSION}, lite/build.py fetches "
+                         f"{PYODIDE}: set PYODIDE to the kernel's version (the pins moved together)")
     shutil.rmtree(stage_dir, ignore_errors=True)
     pypi = stage_dir / "pypi"
     pypi.mkdir(parents=True)
