@@ -20,7 +20,7 @@ else
 INSTALL = $(VENV)/bin/uv pip install --python $(PY)
 GET_UV  = @test -x $(VENV)/bin/uv || { echo "installing the pinned uv into $(VENV)"; $(PIP) -c constraints.txt uv; }
 endif
-NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120
+NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 --nbval-kernel-startup-timeout=180
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test setup setup-dev services stop doctor reset unit integration notebooks notebook browser lint \
@@ -126,7 +126,7 @@ bench-quick: setup-dev services  ## every benchmark, small sizes
 	$(PY) -m benchmarks --quick --json benchmarks/results/quick.json
 
 clean:  ## stop the embedded Kafka broker, delete .venv, .course_state and artifacts (works with a broken .venv)
-	@if $(PY) -c 'import course_lib.services' 2>/dev/null; then $(PY) -m course_lib services stop; \
+	@if $(PY) -c 'import course_lib.ops.services' 2>/dev/null; then $(PY) -m course_lib services stop; \
 	elif [ -s .course_state/kafka-broker.pid ]; then \
 	  echo "warning: $(VENV) cannot run the course, so the embedded Kafka broker was not stopped. If it still runs,"; \
 	  echo "  stop it by hand: it is the process recorded here (check that its command line is tansu's):"; \

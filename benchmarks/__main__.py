@@ -48,7 +48,7 @@ def services() -> str:
     except Exception:  # the management plugin is optional for benchmarks
         parts.append("RabbitMQ (version unknown: management API not reachable)")
     try:
-        from course_lib.services.kafka_probe import is_tansu
+        from course_lib.kafka_probe import is_tansu
 
         flavour = "Tansu (embedded, memory-only)" if is_tansu(settings.kafka_bootstrap_servers) else "Apache Kafka"
         parts.append(f"Kafka protocol: {flavour} at {settings.kafka_bootstrap_servers}")

@@ -1,5 +1,5 @@
 """``python -m course_lib``."""
 
-from course_lib.cli import main
+from course_lib.ops.cli import main
 
 raise SystemExit(main())

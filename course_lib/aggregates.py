@@ -18,7 +18,14 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from course_lib.clock import Clock, IdFactory, random_ids, system_clock
 from course_lib.errors import CourseError
-from course_lib.eventstore.base import NO_STREAM, AppendResult, ConcurrencyError, EventStore, Snapshot
+from course_lib.eventstore.base import (
+    NO_STREAM,
+    AppendResult,
+    ConcurrencyError,
+    EventStore,
+    InTransaction,
+    Snapshot,
+)
 from course_lib.messages import Envelope, Event, Message, envelope
 
 SNAPSHOT_SCHEMA_KEY = "_snapshot_schema"
@@ -201,28 +208,38 @@ class Repository(Generic[A]):
         self.events_replayed = len(messages)
         return aggregate
 
-    def save(self, aggregate: A, *, caused_by: Envelope[Any] | None = None) -> AppendResult | None:
+    def save(self, aggregate: A, *, caused_by: Envelope[Any] | None = None,
+             in_transaction: InTransaction | None = None) -> AppendResult | None:
         """Append the pending events, expecting the version the aggregate was loaded at.
 
-        ``caused_by`` (the command's envelope) sets correlation and causation ids. Returns ``None`` when there was
-        nothing to save. Raises ``ConcurrencyError`` when another writer saved first.
+        ``caused_by`` (the command's envelope) sets correlation and causation ids; ``in_transaction`` runs inside
+        the append's transaction (the outbox's rows). Returns ``None`` when there was nothing to save. Raises
+        ``ConcurrencyError`` when another writer saved first.
         """
+        saved = self.save_envelopes(aggregate, caused_by=caused_by, in_transaction=in_transaction)
+        return None if saved is None else saved[0]
+
+    def save_envelopes(
+        self, aggregate: A, *, caused_by: Envelope[Any] | None = None, in_transaction: InTransaction | None = None
+    ) -> tuple[AppendResult, list[Envelope[Message]]] | None:
+        """``save``, also returning the envelopes it wrote (so a command bus can report exactly what it recorded)."""
         pending = aggregate.pending_events
         if not pending:
             return None
         loaded_at = aggregate.version - len(pending)
-        envelopes: list[Envelope[Message] | Message] = []
+        envelopes: list[Envelope[Message]] = []
         for event in pending:
             if caused_by is not None:
                 envelopes.append(caused_by.caused(event, clock=self._clock, ids=self._ids))
             else:
                 envelopes.append(envelope(event, clock=self._clock, ids=self._ids))
-        result = self.store.append(aggregate.stream_id, envelopes, NO_STREAM if loaded_at == 0 else loaded_at)
+        result = self.store.append(aggregate.stream_id, list(envelopes), NO_STREAM if loaded_at == 0 else loaded_at,
+                                   in_transaction=in_transaction)
         aggregate.mark_saved()
         every = self.snapshot_every
         if every and result.stream_version // every > loaded_at // every:
             self.save_snapshot(aggregate)
-        return result
+        return result, envelopes
 
     def save_snapshot(self, aggregate: A) -> Snapshot:
         """Store the aggregate's current state as a snapshot (it must have no unsaved events), marked with the

@@ -24,9 +24,10 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from course_lib.aggregates import Aggregate, Repository
 from course_lib.clock import Clock, IdFactory, random_ids, system_clock
 from course_lib.errors import CourseError
-from course_lib.eventstore.base import ANY, EventStore, ExpectedVersion
+from course_lib.eventstore.base import ANY, AppendResult, EventStore, ExpectedVersion, InTransaction
 from course_lib.messages import Command, Envelope, Event, Message, Registry, envelope, registry
 
 log = logging.getLogger("course_lib.buses")
@@ -78,6 +79,8 @@ class CommandContext:
     ids: IdFactory = random_ids
     recorded: list[Envelope[Message]] = field(default_factory=list)
     last_position: int = 0
+    in_transaction: InTransaction | None = None
+    """Extra work every append of this command runs inside its transaction (the outbox's rows), if any."""
 
     def envelope(self, event: Event) -> Envelope[Message]:
         """Wrap an event as caused by the message being handled (same correlation id)."""
@@ -87,19 +90,41 @@ class CommandContext:
         return cause.caused(event, clock=self.clock, ids=self.ids)  # type: ignore[no-any-return]
 
     def append(
-        self, stream_id: str, events: Sequence[Event], expected_version: ExpectedVersion = ANY
+        self, stream_id: str, events: Sequence[Event], expected_version: ExpectedVersion = ANY, *,
+        in_transaction: InTransaction | None = None,
     ) -> int:
-        """Append events caused by this command to ``stream_id``; returns the stream's new version."""
+        """Append events caused by this command to ``stream_id``; returns the stream's new version.
+
+        ``in_transaction`` (default: the context's own) runs inside the append's transaction."""
+        wrapped = [self.envelope(e) for e in events]
+        result = self._store().append(stream_id, wrapped, expected_version,
+                                      in_transaction=in_transaction or self.in_transaction)
+        self._record(result, wrapped)
+        return result.stream_version
+
+    def save(self, repository: Repository[Any], aggregate: Aggregate) -> int:
+        """Save the aggregate's pending events through ``repository`` (its snapshots, its expected version), caused
+        by this command; returns the stream's version. The one way a handler saves an aggregate."""
+        self._store()
+        saved = repository.save_envelopes(aggregate, caused_by=_current_cause.get(),
+                                          in_transaction=self.in_transaction)
+        if saved is None:
+            return aggregate.version
+        self._record(*saved)
+        return saved[0].stream_version
+
+    def _store(self) -> EventStore:
         if self.store is None:
             raise CourseError("This CommandBus has no event store: create it with CommandBus(store=...).")
-        wrapped = [self.envelope(e) for e in events]
-        result = self.store.append(stream_id, wrapped, expected_version)
+        return self.store
+
+    def _record(self, result: AppendResult, wrapped: Sequence[Envelope[Message]]) -> None:
         first_version = result.stream_version - len(wrapped) + 1
         self.recorded.extend(
-            env.with_metadata(stream_id=stream_id, stream_version=first_version + i) for i, env in enumerate(wrapped)
+            env.with_metadata(stream_id=result.stream_id, stream_version=first_version + i)
+            for i, env in enumerate(wrapped)
         )
         self.last_position = max(self.last_position, result.position)
-        return result.stream_version
 
 
 @dataclass(frozen=True)
@@ -169,8 +194,10 @@ class CommandBus:
         clock: Clock = system_clock,
         ids: IdFactory = random_ids,
         registry: Registry = registry,
+        in_transaction: InTransaction | None = None,
     ) -> None:
         self.store = store
+        self.in_transaction = in_transaction
         self.event_bus = event_bus
         self.middleware = list(middleware)
         self.clock = clock
@@ -207,7 +234,8 @@ class CommandBus:
         handler = self._handlers.get(type(env.message))
         if handler is None:
             raise NoHandler("command", env.type, [c.__name__ for c in self._handlers])
-        ctx = CommandContext(command=env, store=self.store, clock=self.clock, ids=self.ids)
+        ctx = CommandContext(command=env, store=self.store, clock=self.clock, ids=self.ids,
+                             in_transaction=self.in_transaction)
 
         def innermost(c: CommandContext) -> Any:
             return handler(c.command.message, c)

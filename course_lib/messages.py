@@ -306,11 +306,6 @@ def from_json(text: str | bytes, reg: Registry = registry) -> Envelope[Message]:
     return from_dict(_json_object(text), reg)
 
 
-def from_json_all(text: str | bytes, reg: Registry = registry) -> list[Envelope[Message]]:
-    """Like ``from_json``, but returns every event an old stored event upcasts into."""
-    return from_dict_all(_json_object(text), reg)
-
-
 def routing_key(message_or_type: Message | type[Message] | str) -> str:
     """A dotted routing key from a type name: ``OrderPlaced`` → ``order.placed``."""
     if isinstance(message_or_type, str):

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from course_lib.config import redact
 from course_lib.errors import CourseError, ServiceUnavailable
-from course_lib.services.failures import Advice, FailureKind, advise, host_port
+from course_lib.failures import Advice, FailureKind, advise, host_port
 
 HOW_TO_START = (
     "start PostgreSQL (`python -m course_lib services start` starts a local Debian cluster; with Docker: "

@@ -174,9 +174,6 @@ class WindowedAggregator(Generic[K]):
         """What the still-open windows hold so far (provisional, for a live chart)."""
         return {w: {k: a.total for k, a in keys.items()} for w, keys in sorted(self._open.items())}
 
-    def earliest_open_window(self) -> Window | None:
-        return min(self._open) if self._open else None
-
     def _close_until(self, watermark: int | None, everything: bool = False) -> list[WindowResult[K]]:
         results: list[WindowResult[K]] = []
         for window in sorted(self._open):

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from course_lib.domain.events import OrderItemAdded, OrderItemRemoved
 from course_lib.exercises.nb03 import (
     CancelGiftCard,
     GiftCardCancelled,
@@ -18,6 +17,7 @@ from course_lib.exercises.nb03 import (
     RedeemGiftCard,
 )
 from course_lib.messages import Command, Event
+from course_lib.shop.events import OrderItemAdded, OrderItemRemoved
 
 
 def cart(events: Iterable[Event]) -> dict[str, int]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from course_lib.domain.events import OrderItemAdded, OrderItemRemoved
 from course_lib.messages import Envelope, Message
 from course_lib.projections import Projection, Tx
+from course_lib.shop.events import OrderItemAdded, OrderItemRemoved
 
 
 class SkuUnits(Projection):

@@ -16,4 +16,9 @@ def upcast_payment_v1(raw: RawEvent) -> RawEvent:
     })
 
 
-ANSWERS: dict[str, Any] = {"upcast_payment": upcast_payment_v1}
+def add_currency(raw: RawEvent) -> RawEvent:
+    """OrderItemAdded v1 → v2: a new dict with the currency v1 never recorded (every sale was in euros)."""
+    return RawEvent(raw.type, 2, {**raw.data, "currency": "EUR"})
+
+
+ANSWERS: dict[str, Any] = {"upcast_payment": upcast_payment_v1, "hasty_upcaster": add_currency}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import statistics
+from collections.abc import Callable
 from typing import Any
 
 
@@ -15,4 +17,19 @@ def p95(samples: list[float]) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-ANSWERS: dict[str, Any] = {"p95": p95, "flawed": {"A", "C", "D"}}
+def compare(a: Callable[[], Any], b: Callable[[], Any], clock: Callable[[], float], rounds: int = 12) -> float:
+    """How many times as long ``b`` takes as ``a``: warm-up, interleaved rounds, median of per-round ratios."""
+    a()  # warm-up: neither pays its start-up cost inside a timing
+    b()
+    ratios = []
+    for _ in range(rounds):
+        start = clock()
+        a()
+        middle = clock()
+        b()
+        end = clock()
+        ratios.append((end - middle) / (middle - start))
+    return statistics.median(ratios)
+
+
+ANSWERS: dict[str, Any] = {"harness": compare, "p95": p95, "flawed": {"A", "C", "D"}}

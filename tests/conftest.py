@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from course_lib.config import Settings, get_settings
-from course_lib.doctor import check_kafka, check_postgres, check_rabbitmq
-from course_lib.services.kafka_probe import identify_kafka
+from course_lib.kafka_probe import identify_kafka
+from course_lib.ops.doctor import check_kafka, check_postgres, check_rabbitmq
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 ROOT = Path(__file__).resolve().parents[1]

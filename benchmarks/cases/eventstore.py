@@ -47,10 +47,10 @@ from typing import Any
 
 from benchmarks.runner import Case, Group, Measurement, timed
 from course_lib.aggregates import Repository
-from course_lib.domain.events import OrderCreated, OrderItemAdded
-from course_lib.domain.order import Order
 from course_lib.eventstore import SQLiteEventStore
 from course_lib.messages import envelope
+from course_lib.shop.events import OrderCreated, OrderItemAdded
+from course_lib.shop.order import Order
 
 JOURNAL_MODE = "WAL"
 SYNCHRONOUS = "FULL"

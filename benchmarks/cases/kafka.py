@@ -17,9 +17,9 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from benchmarks.runner import Case, Group, Measurement
 from course_lib.config import get_settings
+from course_lib.kafka_probe import is_tansu
 from course_lib.messaging.kafka import GroupWorker, Producer, Record, Topics
 from course_lib.messaging.kafka.settings import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS
-from course_lib.services.kafka_probe import is_tansu
 from course_lib.waiting import wait_until
 
 PAYLOAD = b"x" * 200

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from benchmarks.runner import Case, Group, Measurement
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated, OrderItemAdded, OrderSubmitted
 from course_lib.eventstore.sqlite import SQLiteEventStore
-from course_lib.projections import OrderSummaries, Projector, SQLiteReadModels
+from course_lib.projections import Projector, SQLiteReadModels
+from course_lib.shop.events import OrderCreated, OrderItemAdded, OrderSubmitted
+from course_lib.shop.projections import OrderSummaries
 
 _DIR = Path(tempfile.mkdtemp(prefix="bench-projections-"))
 atexit.register(shutil.rmtree, _DIR, ignore_errors=True)  # the event logs are reused across runs, then removed

@@ -17,9 +17,9 @@ import pika
 from benchmarks.runner import Case, Group, Measurement, timed
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.config import get_settings
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import Envelope, envelope
 from course_lib.messaging.rabbitmq import Publisher, RabbitConnection, consume, properties_for
+from course_lib.shop.events import OrderCreated
 
 BODY = b'{"pad":"' + b"x" * 190 + b'"}'  # exactly 200 bytes
 assert len(BODY) == 200

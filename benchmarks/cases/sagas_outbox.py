@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.runner import Case, Group, Measurement, timed
-from course_lib.domain.events import OrderCreated, OrderSubmitted
-from course_lib.domain.services import Shop
 from course_lib.eventstore.sqlite import SQLiteEventStore
-from course_lib.outbox import SqliteOutbox
-from course_lib.sagas import Orchestrator, SqliteSagaLog, order_data, order_saga
+from course_lib.outbox import SQLiteOutbox
+from course_lib.sagas import Orchestrator, SQLiteSagaLog
+from course_lib.shop.events import OrderCreated, OrderSubmitted
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import Shop
 
 
 def _appends(quick: bool, with_outbox: bool) -> Measurement:
@@ -25,7 +26,7 @@ def _appends(quick: bool, with_outbox: bool) -> Measurement:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "shop.db"
         store = SQLiteEventStore(db)
-        outbox = SqliteOutbox(db) if with_outbox else None
+        outbox = SQLiteOutbox(db) if with_outbox else None
         hook = outbox.hook if outbox is not None else None
 
         def work() -> int:
@@ -46,7 +47,7 @@ def _saga(quick: bool, synchronous: str) -> Measurement:
     n = 10 if quick else 1_000
     shop = Shop.seeded(0, stock={"mug": 10 * n})
     with tempfile.TemporaryDirectory() as tmp:
-        log = SqliteSagaLog(Path(tmp) / "sagas.db", synchronous=synchronous)
+        log = SQLiteSagaLog(Path(tmp) / "sagas.db", synchronous=synchronous)
         orchestrator = Orchestrator(order_saga(shop), log)
 
         def work() -> int:

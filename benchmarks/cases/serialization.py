@@ -6,8 +6,8 @@ import json
 
 from benchmarks.runner import Case, Group, Measurement, timed
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderItemAdded
 from course_lib.messages import envelope, from_json, to_dict, to_json
+from course_lib.shop.events import OrderItemAdded
 
 
 def _envelopes(n: int) -> list:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from course_lib.aggregates import Repository
-from course_lib.domain.order import Order
 from course_lib.messaging.kafka import TopicReader
-from course_lib.projections import CustomerTotals, OrderSummaries, Projector, SQLiteReadModels, dump
+from course_lib.projections import Projector, SQLiteReadModels, dump
+from course_lib.shop.order import Order
+from course_lib.shop.projections import CustomerTotals, OrderSummaries
 
 
 @dataclass

@@ -6,8 +6,8 @@
     windowed job on Kafka ──► sales per window                        (real-time analytics, results topic)
     RabbitMQ worker ──► inbox ──► order saga (inventory, payment, shipping, notifications) ──► PayOrder/CancelOrder
 
-Every broker resource is named ``<prefix>-<name>-<run>`` (the reset command finds them by prefix), and
-``close()`` stops every worker and deletes every resource it created.
+What it runs is wired in one place, ``course_lib.capstone.wiring`` (stores, command bus, saga, topology, topics);
+``close()`` stops every worker and deletes every resource the run created.
 """
 
 from __future__ import annotations
@@ -16,147 +16,39 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from course_lib.aggregates import Repository
-from course_lib.buses import DEFAULT_MIDDLEWARE, CommandBus, CommandContext, Next
-from course_lib.domain.commands import AddItem, CancelOrder, PayOrder, PlaceOrder, SubmitOrder, register_shop_handlers
-from course_lib.domain.events import (
-    NotificationSent,
-    PaymentCharged,
-    PaymentDeclined,
-    PaymentRefunded,
-    ShipmentCreated,
-    StockReleased,
-    StockReserved,
-)
-from course_lib.domain.order import Order
-from course_lib.domain.services import Shop
-from course_lib.eventstore import open_store
-from course_lib.eventstore.base import NO_STREAM, AppendResult, ConcurrencyError, ExpectedVersion, Snapshot
-from course_lib.messages import Envelope, Event, Message, envelope
-from course_lib.messaging.kafka import Topics, WindowedJob
+from course_lib.buses import CommandContext, Next
+from course_lib.capstone.wiring import FanOutPublisher, Names, command_bus, open_parts, order_orchestrator
+from course_lib.eventstore.base import NO_STREAM, ConcurrencyError
+from course_lib.messages import Envelope, envelope
+from course_lib.messaging.kafka import WindowedJob
 from course_lib.messaging.kafka.records import Record
 from course_lib.messaging.rabbitmq import (
-    Binding,
-    Exchange,
     RabbitConnection,
     RetryPolicy,
-    Topology,
     Worker,
-    declare,
     delete_topology,
     queue_depth,
-    retry_topology,
 )
 from course_lib.messaging.rabbitmq.wire import Delivery
-from course_lib.outbox import KafkaPublisher, RabbitMQPublisher, Relay, RelayWorker, SqliteInbox, SqliteOutbox
-from course_lib.projections import CustomerTotals, OrderSummaries, Projection, Projector, SQLiteReadModels
-from course_lib.sagas import Backoff, Orchestrator, SagaState, SqliteSagaLog, order_data, order_saga
+from course_lib.outbox import KafkaPublisher, RabbitMQPublisher, Relay, RelayWorker, SQLiteOutbox
+from course_lib.projections import Projection, Projector
+from course_lib.shop.catalog import PRICES
+from course_lib.shop.commands import AddItem, CancelOrder, PayOrder, PlaceOrder, SubmitOrder
+from course_lib.shop.events import OrderCreated
+from course_lib.shop.order import Order
+from course_lib.shop.projections import CustomerTotals, OrderSummaries
+from course_lib.shop.saga import order_data, saga_facts
+from course_lib.shop.services import Shop
 from course_lib.streams import TumblingWindows
-
-PRICES: dict[str, int] = {"mug": 1200, "tee": 2500, "poster": 900}
-"""Unit prices in cents of what the shop sells."""
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({"paid", "cancelled"})
 """Where every order must end: the saga either charged it (paid) or undid everything (cancelled)."""
-
-
-@dataclass(frozen=True)
-class Names:
-    """Every broker resource of one run: ``<prefix>-<name>-<run>``."""
-
-    prefix: str
-    run: str
-
-    def of(self, name: str) -> str:
-        return f"{self.prefix}-{name}-{self.run}"
-
-    @property
-    def events_topic(self) -> str:
-        return self.of("events")
-
-    @property
-    def sales_topic(self) -> str:
-        return self.of("sales")
-
-    @property
-    def sales_group(self) -> str:
-        return self.of("sales")
-
-    @property
-    def exchange(self) -> str:
-        return self.of("shop")
-
-    @property
-    def saga_queue(self) -> str:
-        return self.of("saga")
-
-
-class _OutboxAppends:
-    """The event store, except that every append also writes the outbox rows in the same transaction."""
-
-    def __init__(self, store: Any, outbox: SqliteOutbox) -> None:
-        self.store = store
-        self.outbox = outbox
-
-    def append(self, stream_id: str, events: Sequence[Envelope[Any] | Message],
-               expected_version: ExpectedVersion = NO_STREAM, *, in_transaction: Any = None) -> AppendResult:
-        result: AppendResult = self.store.append(stream_id, events, expected_version, in_transaction=self.outbox.hook)
-        return result
-
-    def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
-        return list(self.store.read_stream(stream_id, from_version, limit))
-
-    def read_all(self, from_position: int = 1, limit: int = 1000) -> list[Envelope[Message]]:
-        return list(self.store.read_all(from_position, limit))
-
-    def last_position(self) -> int:
-        return int(self.store.last_position())
-
-    def stream_version(self, stream_id: str) -> int:
-        return int(self.store.stream_version(stream_id))
-
-    def save_snapshot(self, snapshot: Snapshot) -> None:
-        self.store.save_snapshot(snapshot)
-
-    def load_snapshot(self, stream_id: str) -> Snapshot | None:
-        found: Snapshot | None = self.store.load_snapshot(stream_id)
-        return found
-
-    def close(self) -> None:
-        self.store.close()
-
-
-class FanOutPublisher:
-    """The relay's publisher: every event to Kafka; ``OrderSubmitted`` also to RabbitMQ, as the saga's task.
-
-    Both publishes wait for the broker; if either raises, the outbox row stays pending and is sent again —
-    at-least-once on both brokers, which is why every consumer downstream must tolerate duplicates.
-    """
-
-    TASKS: frozenset[str] = frozenset({"OrderSubmitted"})
-
-    def __init__(self, kafka: KafkaPublisher, rabbit: RabbitMQPublisher) -> None:
-        self.kafka = kafka
-        self.rabbit = rabbit
-        self.kafka_sent = 0
-        self.rabbit_sent = 0
-
-    def publish(self, env: Envelope[Any]) -> None:
-        """Publish to Kafka, then (for tasks) to RabbitMQ; raise if either broker did not take it."""
-        self.kafka.publish(env)
-        self.kafka_sent += 1
-        if env.type in self.TASKS:
-            self.rabbit.publish(env)
-            self.rabbit_sent += 1
-
-    def close(self) -> None:
-        self.kafka.close()
-        self.rabbit.close()
 
 
 class Crashes:
@@ -204,32 +96,6 @@ class Metrics:
     kafka_lag: int
 
 
-def saga_facts(state: SagaState) -> list[Event]:
-    """What the saga did to the services, as events: reserved, charged or declined, shipped, notified, undone."""
-    data = state.data
-    order_id = str(data["order_id"])
-    items: dict[str, int] = dict(data["items"])
-    total = int(data["total_cents"])
-    facts: list[Event] = []
-    for step, outcome in state.path():
-        if step == "reserve_inventory" and outcome == "succeeded":
-            facts += [StockReserved(order_id=order_id, sku=s, quantity=q) for s, q in sorted(items.items())]
-        elif step == "reserve_inventory" and outcome == "compensated":
-            facts += [StockReleased(order_id=order_id, sku=s, quantity=q) for s, q in sorted(items.items())]
-        elif step == "charge_payment" and outcome == "succeeded":
-            facts.append(PaymentCharged(order_id=order_id, payment_id=str(data["payment_id"]), amount_cents=total))
-        elif step == "charge_payment" and outcome == "failed":
-            facts.append(PaymentDeclined(order_id=order_id, reason=state.error or "declined"))
-        elif step == "charge_payment" and outcome == "compensated":
-            facts.append(PaymentRefunded(order_id=order_id, payment_id=str(data.get("payment_id", "")),
-                                         amount_cents=total))
-        elif step == "create_shipment" and outcome == "succeeded":
-            facts.append(ShipmentCreated(order_id=order_id, tracking_number=str(data["tracking_number"])))
-        elif step == "send_notification" and outcome == "succeeded":
-            facts.append(NotificationSent(order_id=order_id, channel="email", text="on its way"))
-    return facts
-
-
 class CapstoneShop:
     """The running shop. ``start()`` starts every worker; ``close()`` stops them and deletes what was created."""
 
@@ -245,21 +111,17 @@ class CapstoneShop:
         self.window_ms = window_ms
         self.crashes = Crashes(seed)
         self.rng = random.Random(seed)
-        db = self.workdir / "shop.db"
-        self.db_path = db
-        self.store = open_store(f"sqlite:///{db}")
-        self.outbox = SqliteOutbox(db)
+        parts = open_parts(self.names, self.workdir, rabbitmq_url=rabbitmq_url, bootstrap=bootstrap)
+        self.db_path = parts.db_path
+        self.store, self.outbox, self.read_models = parts.store, parts.outbox, parts.read_models
+        self.saga_log, self.inbox = parts.saga_log, parts.inbox
+        self._conn, self.topology = parts.admin, parts.topology
+        self.topics, self.publisher = parts.topics, parts.publisher
         self.journal: list[Envelope[Any]] = []  # every command the bus handled: the events' causes, for tracing
-        self.bus = register_shop_handlers(CommandBus(
-            _OutboxAppends(self.store, self.outbox),  # type: ignore[arg-type]
-            middleware=(self._record_command, *DEFAULT_MIDDLEWARE)))
-        self.read_models = SQLiteReadModels(self.workdir / "read.db")
+        self.bus = command_bus(self.store, self.outbox, self._record_command)
         self.shop = Shop.seeded(seed, stock or {"mug": 40, "tee": 20, "poster": 8})
         self.initial_stock = dict(self.shop.inventory.stock)
-        self.saga_log = SqliteSagaLog(self.workdir / "saga.db")
-        self.orchestrator = Orchestrator(order_saga(self.shop), self.saga_log,
-                                         backoff=Backoff(initial_s=0.01, max_s=0.05))
-        self.inbox = SqliteInbox(self.workdir / "inbox.db", "order-saga")
+        self.orchestrator = order_orchestrator(self.shop, self.saga_log)
         self.sales: dict[tuple[int, str], float] = {}  # emitted windows, as the analytics job reports them
         self.projectors: dict[str, Projector] = {}
         self.relay_worker: RelayWorker | None = None
@@ -269,24 +131,9 @@ class CapstoneShop:
         self._analytics_thread: threading.Thread | None = None
         self.restarts = {"relay": 0, "projector": 0, "consumer": 0}
         self._admin_lock = threading.Lock()
-        self._conn = RabbitConnection(rabbitmq_url, name=self.names.of("admin"))
-        self.topology = self._topology()
-        declare(self._conn, self.topology)
-        self.topics = Topics(bootstrap)
-        self.topics.create(self.names.events_topic, 1, exist_ok=True)
-        self.topics.create(self.names.sales_topic, 1, exist_ok=True)
-        self.publisher = FanOutPublisher(KafkaPublisher(self.names.events_topic, bootstrap),
-                                         RabbitMQPublisher(self.names.exchange, rabbitmq_url,
-                                                           name=self.names.of("relay")))
         self.started_at = time.monotonic()
 
     # ------------------------------------------------------------------------------------------------ wiring
-
-    def _topology(self) -> Topology:
-        queue = self.names.saga_queue
-        return Topology(exchanges=[Exchange(self.names.exchange, "topic")],
-                        bindings=[Binding(self.names.exchange, queue, "order.submitted")]) + \
-            retry_topology(queue, RetryPolicy((0.2,)), kind="quorum")
 
     def _record_command(self, ctx: CommandContext, call_next: Next) -> Any:
         result = call_next(ctx)
@@ -304,7 +151,7 @@ class CapstoneShop:
 
     def start_relay(self) -> RelayWorker:
         """A fresh relay process: its own outbox connection, nothing remembered from the last one."""
-        relay = Relay(SqliteOutbox(self.db_path), self.publisher, batch_size=50, crash_hook=self.crashes.relay_hook)
+        relay = Relay(SQLiteOutbox(self.db_path), self.publisher, batch_size=50, crash_hook=self.crashes.relay_hook)
         self.relay_worker = RelayWorker(relay, interval=0.02).start()
         return self.relay_worker
 
@@ -444,7 +291,7 @@ class CapstoneShop:
         """Order id → status, from the event store (the source of truth)."""
         out: dict[str, str] = {}
         for env in self.store.read_all(1, limit=1_000_000):
-            if env.type == "OrderCreated":
+            if isinstance(env.message, OrderCreated):
                 out[env.message.order_id] = "draft"
         for order_id in out:
             out[order_id] = Repository(self.store, Order).load(order_id).status

@@ -31,11 +31,8 @@ from course_lib.eventstore.memory import InMemoryEventStore
 from course_lib.eventstore.sqlite import SQLiteEventStore
 
 
-def open_store(url: str, **options: Any) -> Any:
-    """Open the event store a URL names; ``options`` go to the backend (``clock=``, ``ids=``, ``registry=`` …).
-
-    Returns an ``EventStore`` (typed ``Any`` so the backend-specific extras, such as ``in_transaction``, stay usable).
-    """
+def open_store(url: str, **options: Any) -> EventStore:
+    """Open the event store a URL names; ``options`` go to the backend (``clock=``, ``ids=``, ``registry=`` …)."""
     scheme = urlsplit(url).scheme
     if scheme == "memory":
         return InMemoryEventStore(**options)

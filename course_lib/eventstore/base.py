@@ -109,6 +109,16 @@ class Snapshot(BaseModel):
     state: dict[str, Any]
 
 
+InTransaction = Callable[[Any, list[Envelope[Message]]], None]
+"""Extra work to run inside an append's transaction (SQL backends): ``fn(connection, stored_envelopes)``.
+
+The connection is the backend's own (``sqlite3.Connection`` or ``psycopg.Connection``); the envelopes carry their
+stream version and global position. It runs after the events are inserted and before the commit; if it raises,
+the whole append is rolled back and nothing is written. This is how the transactional outbox stores its rows
+atomically with the events.
+"""
+
+
 @runtime_checkable
 class EventStore(Protocol):
     """What every backend offers. Envelopes returned by reads carry stream_id, stream_version and position."""
@@ -118,8 +128,13 @@ class EventStore(Protocol):
         stream_id: str,
         events: Sequence[Envelope[Any] | Message],
         expected_version: ExpectedVersion = ANY,
+        *,
+        in_transaction: InTransaction | None = None,
     ) -> AppendResult:
-        """Append atomically; ``ConcurrencyError`` on a stale expected version. Re-appending stored ids is a no-op."""
+        """Append atomically; ``ConcurrencyError`` on a stale expected version. Re-appending stored ids is a no-op.
+
+        ``in_transaction`` runs inside the append's transaction (see ``InTransaction``): the outbox's rows are
+        written with the events or not at all."""
         ...
 
     def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[Envelope[Message]]:
@@ -138,6 +153,10 @@ class EventStore(Protocol):
         """The stream's current version (0 when it does not exist)."""
         ...
 
+    def stream_ids(self) -> list[str]:
+        """Every stream's id, in the order the streams were created."""
+        ...
+
     def save_snapshot(self, snapshot: Snapshot) -> None:
         """Keep a snapshot beside the stream (replacing an older one)."""
         ...
@@ -149,16 +168,6 @@ class EventStore(Protocol):
     def close(self) -> None:
         """Release connections and files."""
         ...
-
-
-InTransaction = Callable[[Any, list[Envelope[Message]]], None]
-"""Extra work to run inside an append's transaction (SQL backends): ``fn(connection, stored_envelopes)``.
-
-The connection is the backend's own (``sqlite3.Connection`` or ``psycopg.Connection``); the envelopes carry their
-stream version and global position. It runs after the events are inserted and before the commit; if it raises,
-the whole append is rolled back and nothing is written. This is how the transactional outbox stores its rows
-atomically with the events.
-"""
 
 
 def check_expected_version(stream_id: str, expected: ExpectedVersion, actual: int) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from course_lib import sqlitedb
+from course_lib import sql
 from course_lib.clock import Clock, IdFactory, random_ids, system_clock
 from course_lib.eventstore.base import (
     ANY,
@@ -291,7 +291,7 @@ def _open(path: str, busy_timeout: float) -> sqlite3.Connection:
         raise CannotOpenStore(path, "it is a directory",
                               f"name a database file inside it, e.g. sqlite:///{Path(path) / 'events.db'}")
     try:
-        return sqlitedb.connect(path, timeout=busy_timeout, cached_statements=64)
+        return sql.connect_sqlite(path, timeout=busy_timeout, cached_statements=64)
     except (OSError, sqlite3.DatabaseError) as exc:
         raise _cannot_open(path, exc) from None
 

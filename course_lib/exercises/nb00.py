@@ -2,7 +2,7 @@
 
 A command asks for something (``CancelOrder``); the event records that it happened (``OrderCancelled``): the thing
 first, then a past-tense verb. The check compares the learner's names with the events the shop actually records in
-:mod:`course_lib.domain.events` (a unit test keeps the two in step).
+:mod:`course_lib.shop.events` (a unit test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _IRREGULAR_PAST = {"Paid", "Sent", "Sold", "Made", "Built", "Held", "Taken", "Gi
 HINTS = Hints(
     concept="A command asks for something and may be refused; an event records a fact that already happened.",
     approach="Name what the command acts on (a noun), then say what happened to it with a past-tense verb, in "
-             "PascalCase like the classes in course_lib.domain.events.",
+             "PascalCase like the classes in course_lib.shop.events.",
     skeleton="Shape of each answer: '<Thing><VerbInThePast>' — for ShipOrder the shop records 'OrderShipped'.",
 )
 

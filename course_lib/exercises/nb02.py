@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from course_lib.domain.events import OrderCreated, OrderItemAdded
 from course_lib.eventstore.base import ANY, NO_STREAM, AppendResult, ConcurrencyError, ExpectedVersion
 from course_lib.eventstore.memory import InMemoryEventStore
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import Envelope, Event, Message
+from course_lib.shop.events import OrderCreated, OrderItemAdded
 
 
 @dataclass(frozen=True)

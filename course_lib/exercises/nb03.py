@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from course_lib.domain.events import OrderCreated, OrderItemAdded, OrderItemRemoved, OrderSubmitted
-from course_lib.domain.order import Order
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.messages import Command, Event
+from course_lib.shop.events import OrderCreated, OrderItemAdded, OrderItemRemoved, OrderSubmitted
+from course_lib.shop.order import Order
 
 CART_HINTS = Hints(
     concept="State is a fold over the events: start from the empty state and let each event, in order, change "

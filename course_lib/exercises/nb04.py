@@ -16,11 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from course_lib.domain.events import OrderCreated, OrderItemAdded, OrderItemRemoved, OrderSubmitted
 from course_lib.eventstore.memory import InMemoryEventStore
 from course_lib.exercises import Check, CheckResult, Hints, exercise, not_attempted, solved, wrong
 from course_lib.projections.projector import Projection, Projector
 from course_lib.projections.readmodels import SQLiteReadModels
+from course_lib.shop.events import OrderCreated, OrderItemAdded, OrderItemRemoved, OrderSubmitted
 
 HINTS = Hints(
     concept="A projection is a fold kept in tables: each event updates the rows it affects, in the same "

@@ -1,4 +1,11 @@
-"""Notebook 13's exercises: compute p95 from raw latency samples, and spot the flawed benchmarks.
+"""Notebook 13's exercises: a fair benchmark harness (build), p95 from raw latency samples, the flawed benchmarks.
+
+``check_harness(compare)`` runs the learner's ``compare(a, b, clock, rounds)`` — warm both up, then ``rounds``
+interleaved rounds, each timing one call of ``a`` and one of ``b`` with ``clock``; return the median of the
+per-round ratios ``time_b / time_a`` — against two fake workloads on a fake clock whose "machine" misbehaves the way
+a laptop does: ``a`` pays a cold start on its first call, everything gets three times slower part-way through
+(a noisy neighbour), and one call of ``b`` stalls for a long pause. The true ratio is 2. The check reads the log
+of calls and clock readings, so it can tell a missing warm-up or a sequential run from a merely lucky number.
 
 ``check_p95(fn)`` calls the learner's ``p95(samples)`` on unsorted sample lists where the usual mistakes give
 visibly different answers (the mean, forgetting to sort, taking the maximum, an index off by a whole rank).
@@ -132,4 +139,95 @@ def check_flawed(answer: Any) -> CheckResult:
     return wrong("; ".join(parts) + " — ask the three questions of each write-up again")
 
 
-CHECKS: dict[str, Check] = {"p95": check_p95, "flawed": check_flawed}
+class FakeMachine:
+    """A clock and two workloads whose timings misbehave like a busy laptop's — deterministically.
+
+    ``a`` costs 1 unit and ``b`` 2 (the true ratio b/a is 2). ``a``'s first call ever costs 20 (a cold start:
+    imports, caches, connections); from the 10th call on, every call costs 3 times as much (a noisy neighbour);
+    ``b``'s 6th call stalls for 60 more units (a pause). ``log`` records every call and clock reading in order.
+    """
+
+    COLD = 20.0
+    BUSY_FROM = 9
+    STALL_AT = 5
+    STALL = 60.0
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.log: list[str] = []
+        self.calls = {"a": 0, "b": 0}
+
+    def clock(self) -> float:
+        self.log.append("clock")
+        return self.now
+
+    def _work(self, name: str, cost: float) -> None:
+        load = 3.0 if len(self.log) - self.log.count("clock") >= self.BUSY_FROM else 1.0
+        self.log.append(name)
+        spent = cost * load
+        if name == "a" and self.calls["a"] == 0:
+            spent = self.COLD
+        if name == "b" and self.calls["b"] == self.STALL_AT:
+            spent += self.STALL
+        self.calls[name] += 1
+        self.now += spent
+
+    def a(self) -> None:
+        self._work("a", 1.0)
+
+    def b(self) -> None:
+        self._work("b", 2.0)
+
+
+HARNESS_HINTS = Hints(
+    concept="A fair comparison gives both contestants the same conditions: a warm-up so neither pays a one-off "
+            "start-up cost inside a timing, turns taken round by round so a busy moment slows both, and a "
+            "summary that one disturbed run cannot drag — the median of the per-round ratios.",
+    approach="Call each workload once before timing anything. Then, for each round, time one call of a and one "
+             "call of b with the clock you are given (read it before and after each call), and keep that round's "
+             "ratio. Return the median of the ratios — not a mean, which one stalled call can pull anywhere.",
+    skeleton="def compare(a, b, clock, rounds=12):\n    ...  # warm up\n    ratios = []\n"
+             "    for _ in range(rounds):\n        start = clock()\n        ...\n        ratios.append(...)\n"
+             "    return ...",
+)
+
+
+@exercise("nb13.harness", title="a fair, interleaved benchmark harness", level="★★", minutes=20, hints=HARNESS_HINTS)
+def check_harness(compare: Any) -> CheckResult:
+    """Run ``compare(a, b, clock, rounds=12)`` on the fake machine; read the log and the ratio it returns."""
+    if compare is None:
+        return not_attempted("write compare(a, b, clock, rounds=12) and pass it to the check")
+    if not callable(compare):
+        return wrong(f"pass the function itself (compare), not {type(compare).__name__}")
+    machine = FakeMachine()
+    got = compare(machine.a, machine.b, machine.clock, rounds=12)
+    log = machine.log
+    if "clock" not in log:
+        return wrong("your harness never read the clock it was given: time every call with clock() (in the real "
+                     "world, time.perf_counter), so the check — and a reader — know what was measured")
+    before_timing = log[:log.index("clock")]
+    if not {"a", "b"} <= set(before_timing):
+        missing = sorted({"a", "b"} - set(before_timing))
+        return wrong(f"{' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} first called inside a "
+                     "timing: without a warm-up, a first timed call pays one-off start-up costs (here a's first call "
+                     "costs 20 times a normal one)")
+    timed_calls = [entry for entry in log[log.index("clock"):] if entry != "clock"]
+    rounds = [timed_calls[i:i + 2] for i in range(0, len(timed_calls), 2)]
+    if any(sorted(pair) != ["a", "b"] for pair in rounds):
+        return wrong(f"after the warm-up the calls ran {''.join(timed_calls)}: not interleaved. Rounds must take "
+                     "turns, one a and one b each, so that a busy moment slows both")
+    if len(rounds) != 12:
+        return wrong(f"12 rounds were asked for, your harness ran {len(rounds)}")
+    if not isinstance(got, (int, float)) or isinstance(got, bool) or math.isnan(float(got)):
+        return wrong(f"compare must return the ratio as a number, it returned {got!r}")
+    if math.isclose(got, 0.5, rel_tol=0.1):
+        return wrong(f"your harness returned {got:.3g}: upside down — return time of b over time of a")
+    if not math.isclose(got, 2.0, rel_tol=0.1):
+        return wrong(f"your harness returned {got:.3g}, but b really costs twice a. One of b's calls stalled for a "
+                     "long pause: a mean (of the ratios, or of the times) is pulled by that one run; the median of "
+                     "the per-round ratios is not")
+    return solved(f"warmed up, interleaved, and {got:.3g}: the medians ignored the cold start, the noisy neighbour "
+                  "and the stalled call")
+
+
+CHECKS: dict[str, Check] = {"harness": check_harness, "p95": check_p95, "flawed": check_flawed}

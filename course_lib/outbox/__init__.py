@@ -1,8 +1,8 @@
 """The transactional outbox (``outbox``), its relay (``relay``), the inbox / idempotent consumer (``inbox``),
 and the publishers the relay can use (``publishers``)."""
 
-from course_lib.outbox.inbox import PostgresInbox, SqliteInbox
-from course_lib.outbox.outbox import OutboxCounts, OutboxRow, PostgresOutbox, SqliteOutbox
+from course_lib.outbox.inbox import PostgresInbox, SQLiteInbox
+from course_lib.outbox.outbox import OutboxCounts, OutboxRow, PostgresOutbox, SQLiteOutbox
 from course_lib.outbox.publishers import KafkaPublisher, RabbitMQPublisher, RecordingPublisher
 from course_lib.outbox.relay import Publisher, Relay, RelayStats, RelayWorker
 
@@ -18,6 +18,6 @@ __all__ = [
     "Relay",
     "RelayStats",
     "RelayWorker",
-    "SqliteInbox",
-    "SqliteOutbox",
+    "SQLiteInbox",
+    "SQLiteOutbox",
 ]

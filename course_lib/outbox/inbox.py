@@ -15,13 +15,12 @@ repeats: an order id would swallow the second, real payment of the same order.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from course_lib import pg, sqlitedb
 from course_lib.messages import Envelope
+from course_lib.sql import Database, Tx, check_identifier
 
 Effect = Callable[[Any, Envelope[Any]], None]
 """The consumer's work: ``effect(connection, envelope)``, using the inbox's connection and transaction."""
@@ -35,13 +34,42 @@ def by_message_id(env: Envelope[Any]) -> str:
     return str(env.message_id)
 
 
-def _check(name: str, what: str) -> str:
-    if not name.isidentifier():
-        raise ValueError(f"{what} must be a plain identifier, got {name!r}")
-    return name
+class _Inbox:
+    """The inbox's SQL, written once for both databases (``course_lib.sql``)."""
+
+    consumer: str
+    key: DedupKey
+    table: str
+    db: Database
+    duplicates: int
+
+    def _create(self) -> None:
+        self.db.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (consumer TEXT NOT NULL, message_id TEXT NOT NULL, "
+            "PRIMARY KEY (consumer, message_id))"
+        )
+
+    def handle(self, env: Envelope[Any], effect: Effect) -> bool:
+        """Apply ``effect`` once per key (the message id by default). True when applied, False for a duplicate."""
+        with self.db.transaction(Tx) as tx:
+            tx.execute(f"INSERT INTO {self.table} (consumer, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       (self.consumer, self.key(env)))
+            if tx.rowcount == 0:  # seen before: the (empty) transaction commits, the effect does not run
+                self.duplicates += 1
+                return False
+            effect(tx.connection, env)
+        return True
+
+    def processed(self) -> int:
+        """How many distinct keys (messages, by default) this consumer has processed."""
+        rows = self.db.execute(f"SELECT count(*) FROM {self.table} WHERE consumer = ?", (self.consumer,))
+        return int(rows[0][0])
+
+    def close(self) -> None:
+        self.db.close()
 
 
-class SqliteInbox:
+class SQLiteInbox(_Inbox):
     """Processed message keys per consumer, in SQLite, next to the consumer's own tables."""
 
     def __init__(self, path: str | Path, consumer: str, table: str = "inbox", *,
@@ -49,97 +77,34 @@ class SqliteInbox:
         self.path = str(path)
         self.consumer = consumer
         self.key = key
-        self.table = _check(table, "table")
-        self._lock = threading.Lock()
-        self._conn = sqlitedb.connect(self.path)
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.table} (consumer TEXT NOT NULL, message_id TEXT NOT NULL, "
-            "PRIMARY KEY (consumer, message_id))"
-        )
+        self.table = check_identifier(table)
+        self.db = Database.sqlite(self.path)
+        self._create()
         self.duplicates = 0
 
     @property
     def connection(self) -> sqlite3.Connection:
         """The inbox's connection: create the consumer's tables with it, read its results with it."""
-        return self._conn
-
-    def handle(self, env: Envelope[Any], effect: Effect) -> bool:
-        """Apply ``effect`` once per key (the message id by default). True when applied, False for a duplicate."""
-        with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cur = conn.execute(
-                    f"INSERT INTO {self.table} (consumer, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                    (self.consumer, self.key(env)),
-                )
-                if cur.rowcount == 0:
-                    conn.execute("ROLLBACK")
-                    self.duplicates += 1
-                    return False
-                effect(conn, env)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        return True
-
-    def processed(self) -> int:
-        """How many distinct keys (messages, by default) this consumer has processed."""
-        with self._lock:
-            row = self._conn.execute(f"SELECT count(*) FROM {self.table} WHERE consumer = ?",
-                                     (self.consumer,)).fetchone()
-        return int(row[0])
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        conn: sqlite3.Connection = self.db.connection
+        return conn
 
 
-class PostgresInbox:
+class PostgresInbox(_Inbox):
     """Processed message keys per consumer, in PostgreSQL."""
 
     def __init__(self, url: str, consumer: str, table: str = "inbox", *, key: DedupKey = by_message_id) -> None:
         self.consumer = consumer
         self.key = key
-        self.table = _check(table, "table")
-        self._lock = threading.Lock()
-        self._conn = pg.connect(url)
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.table} (consumer TEXT NOT NULL, message_id TEXT NOT NULL, "
-            "PRIMARY KEY (consumer, message_id))"
-        )
+        self.table = check_identifier(table)
+        self.db = Database.postgres(url)
+        self._create()
         self.duplicates = 0
 
     @property
     def connection(self) -> Any:
-        return self._conn
-
-    def handle(self, env: Envelope[Any], effect: Effect) -> bool:
-        """Apply ``effect`` once per key (the message id by default). True when applied, False for a duplicate."""
-        with self._lock, self._conn.transaction():
-            cur = self._conn.execute(
-                f"INSERT INTO {self.table} (consumer, message_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (self.consumer, self.key(env)),
-            )
-            if cur.rowcount == 0:
-                self.duplicates += 1
-                return False
-            effect(self._conn, env)
-        return True
-
-    def processed(self) -> int:
-        with self._lock:
-            row = self._conn.execute(f"SELECT count(*) FROM {self.table} WHERE consumer = %s",
-                                     (self.consumer,)).fetchone()
-        assert row is not None
-        return int(row[0])
+        """The inbox's connection (psycopg)."""
+        return self.db.connection
 
     def drop(self) -> None:
-        with self._lock:
-            self._conn.execute(f"DROP TABLE IF EXISTS {self.table}")
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Delete the table (tests and notebooks clean up)."""
+        self.db.execute(f"DROP TABLE IF EXISTS {self.table}")

@@ -11,15 +11,13 @@ preserves the order within a stream because a stream's appends are serialised by
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course_lib import pg, sqlitedb
-from course_lib.errors import CourseError
 from course_lib.messages import Envelope, Message, from_json, to_json
+from course_lib.sql import Database, Tx, check_identifier
 
 
 @dataclass(frozen=True)
@@ -50,144 +48,82 @@ class OutboxCounts:
         return self.written - self.sent
 
 
-def _check_table(table: str) -> str:
-    if not table.isidentifier():
-        raise ValueError(f"table must be a plain identifier, got {table!r}")
-    return table
+class _Outbox:
+    """The outbox's SQL, written once for both databases (``course_lib.sql``)."""
 
-
-class _OutboxBase:
     table: str
-    _ph = "?"
-
-    def _insert_sql(self) -> str:
-        p = self._ph
-        return (f"INSERT INTO {self.table} (message_id, stream_id, type, body) VALUES ({p},{p},{p},{p}) "
-                "ON CONFLICT (message_id) DO NOTHING")
+    db: Database
 
     def write(self, conn: Any, envelopes: Sequence[Envelope[Any]]) -> None:
         """Insert outbox rows using the caller's connection, inside the caller's open transaction."""
         rows = [(str(e.message_id), e.metadata.stream_id or "", e.type, to_json(e)) for e in envelopes]
-        cursor = conn.cursor()
-        try:
-            cursor.executemany(self._insert_sql(), rows)
-        finally:
-            cursor.close()
+        Tx(conn, self.db.dialect).executemany(
+            f"INSERT INTO {self.table} (message_id, stream_id, type, body) VALUES (?,?,?,?) "
+            "ON CONFLICT (message_id) DO NOTHING", rows)
 
     def hook(self, conn: Any, envelopes: list[Envelope[Message]]) -> None:
         """The event store's ``in_transaction`` callable: ``store.append(s, evs, v, in_transaction=outbox.hook)``."""
         self.write(conn, envelopes)
 
-
-class SqliteOutbox(_OutboxBase):
-    """The outbox table in a SQLite file — the same file as the event store, so they share transactions."""
-
-    def __init__(self, path: str | Path, table: str = "outbox") -> None:
-        self.path = str(path)
-        self.table = _check_table(table)
-        self._lock = threading.Lock()
-        self._conn = sqlitedb.connect(self.path)
-        self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.table} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-            "message_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, "
-            "attempts INTEGER NOT NULL DEFAULT 0, sent_at TEXT)"
-        )
-        self._conn.execute(
-            f"CREATE INDEX IF NOT EXISTS {self.table}_pending ON {self.table} (id) WHERE sent_at IS NULL")
-
     def pending(self, limit: int = 100) -> list[OutboxRow]:
         """The oldest unsent rows, in commit order."""
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT id, message_id, stream_id, type, body, attempts FROM {self.table} "
-                "WHERE sent_at IS NULL ORDER BY id LIMIT ?", (limit,)
-            ).fetchall()
+        rows = self.db.execute(f"SELECT id, message_id, stream_id, type, body, attempts FROM {self.table} "
+                               "WHERE sent_at IS NULL ORDER BY id LIMIT ?", (limit,))
         return [OutboxRow(*r) for r in rows]
 
     def mark_attempt(self, row_id: int) -> None:
         """Count a publish attempt (so a row that keeps failing is visible)."""
-        with self._lock:
-            self._conn.execute(f"UPDATE {self.table} SET attempts = attempts + 1 WHERE id = ?", (row_id,))
+        self.db.execute(f"UPDATE {self.table} SET attempts = attempts + 1 WHERE id = ?", (row_id,))
 
     def mark_sent(self, row_ids: Sequence[int]) -> None:
         """Record that the broker confirmed these rows."""
-        with self._lock:
-            self._conn.executemany(
-                f"UPDATE {self.table} SET sent_at = datetime('now') WHERE id = ? AND sent_at IS NULL",
-                [(i,) for i in row_ids],
-            )
+        ids = list(row_ids)
+        if ids:
+            self.db.execute(f"UPDATE {self.table} SET sent_at = CURRENT_TIMESTAMP "
+                            f"WHERE id IN ({','.join('?' * len(ids))}) AND sent_at IS NULL", ids)
 
     def message_ids(self) -> set[str]:
         """The message id of every row ever written (sent or not)."""
-        with self._lock:
-            return {r[0] for r in self._conn.execute(f"SELECT message_id FROM {self.table}").fetchall()}
+        return {r[0] for r in self.db.execute(f"SELECT message_id FROM {self.table}")}
 
     def counts(self) -> OutboxCounts:
         """Written and sent totals."""
-        with self._lock:
-            written, sent = self._conn.execute(
-                f"SELECT count(*), count(sent_at) FROM {self.table}").fetchone()
+        written, sent = self.db.execute(f"SELECT count(*), count(sent_at) FROM {self.table}")[0]
         return OutboxCounts(int(written), int(sent))
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.db.close()
 
 
-class PostgresOutbox(_OutboxBase):
+class SQLiteOutbox(_Outbox):
+    """The outbox table in a SQLite file — the same file as the event store, so they share transactions."""
+
+    def __init__(self, path: str | Path, table: str = "outbox") -> None:
+        self.path = str(path)
+        self.table = check_identifier(table)
+        self.db = Database.sqlite(self.path)
+        self.db.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "message_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, "
+            "attempts INTEGER NOT NULL DEFAULT 0, sent_at TEXT)"
+        )
+        self.db.execute(
+            f"CREATE INDEX IF NOT EXISTS {self.table}_pending ON {self.table} (id) WHERE sent_at IS NULL")
+
+
+class PostgresOutbox(_Outbox):
     """The outbox table in PostgreSQL (psycopg 3). Its own connection is used by the relay only."""
 
-    _ph = "%s"
-
     def __init__(self, url: str, table: str = "outbox") -> None:
-
         self.url = url
-        self.table = _check_table(table)
-        self._lock = threading.Lock()
-        self._conn = pg.connect(url)
-        self._conn.execute(
+        self.table = check_identifier(table)
+        self.db = Database.postgres(url)
+        self.db.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} (id BIGSERIAL PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, "
             "stream_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
             "sent_at TIMESTAMPTZ)"
         )
 
-    def pending(self, limit: int = 100) -> list[OutboxRow]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT id, message_id, stream_id, type, body, attempts FROM {self.table} "
-                "WHERE sent_at IS NULL ORDER BY id LIMIT %s", (limit,)
-            ).fetchall()
-        return [OutboxRow(*r) for r in rows]
-
-    def mark_attempt(self, row_id: int) -> None:
-        with self._lock:
-            self._conn.execute(f"UPDATE {self.table} SET attempts = attempts + 1 WHERE id = %s", (row_id,))
-
-    def mark_sent(self, row_ids: Sequence[int]) -> None:
-        with self._lock:
-            self._conn.execute(
-                f"UPDATE {self.table} SET sent_at = now() WHERE id = ANY(%s) AND sent_at IS NULL", (list(row_ids),)
-            )
-
-    def message_ids(self) -> set[str]:
-        with self._lock:
-            return {r[0] for r in self._conn.execute(f"SELECT message_id FROM {self.table}").fetchall()}
-
-    def counts(self) -> OutboxCounts:
-        with self._lock:
-            row = self._conn.execute(f"SELECT count(*), count(sent_at) FROM {self.table}").fetchone()
-        assert row is not None
-        return OutboxCounts(int(row[0]), int(row[1]))
-
     def drop(self) -> None:
         """Delete the table (tests and notebooks clean up)."""
-        with self._lock:
-            self._conn.execute(f"DROP TABLE IF EXISTS {self.table}")
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-
-class OutboxError(CourseError):
-    """The outbox could not be used as asked."""
+        self.db.execute(f"DROP TABLE IF EXISTS {self.table}")

@@ -26,7 +26,7 @@ class Publisher(Protocol):
 
 
 class OutboxStore(Protocol):
-    """What the relay needs from an outbox (``SqliteOutbox`` and ``PostgresOutbox`` provide it)."""
+    """What the relay needs from an outbox (``SQLiteOutbox`` and ``PostgresOutbox`` provide it)."""
 
     def pending(self, limit: int = 100) -> list[OutboxRow]: ...
 

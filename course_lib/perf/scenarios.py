@@ -21,9 +21,9 @@ import pika
 
 from course_lib.clock import FixedStepClock, SequentialIds
 from course_lib.config import get_settings
-from course_lib.domain.events import OrderCreated, OrderItemAdded, OrderSubmitted
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.perf.timing import Run, Work
+from course_lib.shop.events import OrderCreated, OrderItemAdded, OrderSubmitted
 
 if TYPE_CHECKING:
     from course_lib.messaging.rabbitmq import RabbitConnection
@@ -59,6 +59,9 @@ class PerfLab:
         self.rabbitmq_url = rabbitmq_url or settings.rabbitmq_url
         self.kafka_bootstrap = kafka_bootstrap or settings.kafka_bootstrap_servers
         self.tag = uuid.uuid4().hex[:8]
+        # Not the system temp folder: on many Linux distributions /tmp is tmpfs, where fsync costs nothing and the
+        # durability measurements would show no difference. The state folder is on the disk the course writes to.
+        self._parent = settings.state_dir / "perf"
         self._dir: Path | None = None
         self._closers: list[Callable[[], None]] = []
         self._rabbit: RabbitConnection | None = None
@@ -68,9 +71,10 @@ class PerfLab:
 
     @property
     def dir(self) -> Path:
-        """The lab's temporary directory (created on first use, again after ``close()``)."""
+        """The lab's temporary directory under the state folder (created on first use, again after ``close()``)."""
         if self._dir is None or not self._dir.exists():
-            self._dir = Path(tempfile.mkdtemp(prefix=f"nb13-perf-{self.tag}-"))
+            self._parent.mkdir(parents=True, exist_ok=True)
+            self._dir = Path(tempfile.mkdtemp(prefix=f"nb13-perf-{self.tag}-", dir=self._parent))
             atexit.register(self.close)  # a kernel shut down without close() still cleans up; close() is idempotent
         return self._dir
 
@@ -249,7 +253,8 @@ class PerfLab:
 
     def projection_rebuild(self, n_events: int, *, batch_size: int, synchronous: str = "FULL") -> Work:
         """Rebuild ``OrderSummaries`` from a log of ``n_events``, ``batch_size`` events per read-model transaction."""
-        from course_lib.projections import OrderSummaries, Projector, SQLiteReadModels
+        from course_lib.projections import Projector, SQLiteReadModels
+        from course_lib.shop.projections import OrderSummaries
 
         store = self.order_log(n_events)
 
@@ -304,7 +309,8 @@ def prepare_projection_rebuild(n_events: int, batch_size: int = 1000, page_size:
     Memory must not grow with ``n_events``: the projector reads ``page_size`` events at a time and commits every
     ``batch_size``; the read model lives on disk.
     """
-    from course_lib.projections import OrderSummaries, Projector, SQLiteReadModels
+    from course_lib.projections import Projector, SQLiteReadModels
+    from course_lib.shop.projections import OrderSummaries
 
     lab = _lab_for_this_process()
     store = lab.order_log(n_events)

@@ -8,22 +8,13 @@ from course_lib.projections.projector import (
     ProjectorStats,
     ProjectorStatus,
     ProjectorStopped,
+    dump,
 )
 from course_lib.projections.readmodels import PostgresReadModels, ReadModelStore, SQLiteReadModels, Tx
-from course_lib.projections.shop import (
-    CustomerTotals,
-    DailySales,
-    OrderSummaries,
-    dump,
-    register_shop_queries,
-)
 
 __all__ = [
     "CRASH_POINTS",
-    "CustomerTotals",
-    "DailySales",
     "GapPolicy",
-    "OrderSummaries",
     "PostgresGapPolicy",
     "PostgresReadModels",
     "Projection",
@@ -36,5 +27,4 @@ __all__ = [
     "Tx",
     "WaitForGap",
     "dump",
-    "register_shop_queries",
 ]

@@ -420,3 +420,8 @@ def _progress_bar(total: int, name: str) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=f"rebuild {name}", unit="ev", leave=False)
+
+
+def dump(read_models: ReadModelStore, projection: Projection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of a projection's tables, sorted — to compare two read models exactly."""
+    return {table: sorted(read_models.query(f"SELECT * FROM {table}")) for table in projection.tables}

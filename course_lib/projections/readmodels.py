@@ -5,56 +5,27 @@ the checkpoint in one transaction, so after a crash either both happened or neit
 skipped and never applied twice.
 
 Projections write SQL with ``?`` placeholders; ``Tx.execute`` rewrites them for PostgreSQL (``%s``), so one
-projection runs on both backends.
+projection runs on both backends (``course_lib.sql``).
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from course_lib import pg, sqlitedb
+from course_lib import sql
 from course_lib.errors import CourseError
-
-Dialect = Literal["sqlite", "postgres"]
 
 _CHECKPOINTS = (
     "CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 )
 
 
-class Tx:
-    """One open transaction on a read-model store: run SQL, read rows."""
-
-    def __init__(self, conn: Any, dialect: Dialect) -> None:
-        self._conn = conn
-        self.dialect: Dialect = dialect
-        self._postgres = dialect == "postgres"
-        self._cur = conn.cursor()
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self._postgres else sql
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Tx:
-        """Run one statement (``?`` placeholders)."""
-        self._cur.execute(sql.replace("?", "%s") if self._postgres else sql, params)
-        return self
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement for many parameter rows."""
-        if rows:
-            self._cur.executemany(self._sql(sql), rows)
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        row = self._cur.fetchone()
-        return tuple(row) if row is not None else None
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._cur.fetchall()]
+class Tx(sql.Tx):
+    """One open transaction on a read-model store: run SQL (``?`` placeholders), read rows, move a checkpoint."""
 
     def checkpoint(self, name: str, *, lock: bool = False) -> int:
         """The projection's checkpoint as seen inside this transaction (0 when it never ran).
@@ -63,10 +34,10 @@ class Tx:
         projection take turns instead of both applying the same batch. SQLite's write transaction already
         excludes every other writer.
         """
-        sql = "SELECT position FROM projection_checkpoints WHERE name = ?"
-        if lock and self._postgres:
-            sql += " FOR UPDATE"
-        row = self.execute(sql, (name,)).fetchone()
+        statement = "SELECT position FROM projection_checkpoints WHERE name = ?"
+        if lock and self.dialect == "postgres":
+            statement += " FOR UPDATE"
+        row = self.execute(statement, (name,)).fetchone()
         return int(row[0]) if row else 0
 
     def ensure_checkpoint(self, name: str) -> None:
@@ -86,7 +57,7 @@ class Tx:
 class ReadModelStore(Protocol):
     """Where projections keep read models and checkpoints."""
 
-    dialect: Dialect
+    dialect: sql.Dialect
 
     def transaction(self) -> Any:
         """A context manager yielding a ``Tx``; commits on success, rolls back on any exception."""
@@ -108,46 +79,31 @@ class ReadModelStore(Protocol):
 class SQLiteReadModels:
     """Read models in one SQLite file (WAL mode, so queries read while the projector writes)."""
 
-    dialect: Dialect = "sqlite"
+    dialect: sql.Dialect = "sqlite"
 
     def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
-        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
         if str(path) == ":memory:":
             raise CourseError("SQLiteReadModels needs a file path (queries use their own connection); "
                               "use a file in a temporary directory instead of ':memory:'.")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._synchronous = synchronous
-        self._lock = threading.Lock()
-        self._writer = self._connect()
-        with self.transaction() as tx:
-            tx.execute(_CHECKPOINTS)
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlitedb.connect(self.path, timeout=10)
         # FULL: each commit is on disk before it returns. NORMAL is faster and still atomic: a power cut may lose
         # the last commits, but the read model and its checkpoint are lost *together* and simply re-applied.
-        conn.execute(f"PRAGMA synchronous={self._synchronous}")
-        return conn
+        self._writer = sql.Database.sqlite(self.path, timeout=10, synchronous=synchronous)
+        with self.transaction() as tx:
+            tx.execute(_CHECKPOINTS)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One write transaction (``BEGIN IMMEDIATE``: the write lock is taken up front, no upgrade deadlock)."""
-        with self._lock:
-            self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(self._writer, "sqlite")
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
-            self._writer.execute("COMMIT")
+        with self._writer.transaction(Tx) as tx:
+            yield tx
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read on a fresh connection, so a reader never waits for or sees an uncommitted batch."""
         conn = sqlite3.connect(self.path, timeout=10)
         try:
-            return [tuple(r) for r in conn.execute(sql, params).fetchall()]
+            return [tuple(r) for r in conn.execute(statement, params).fetchall()]
         finally:
             conn.close()
 
@@ -162,7 +118,7 @@ class SQLiteReadModels:
 class PostgresReadModels:
     """Read models in a PostgreSQL schema (created if missing)."""
 
-    dialect: Dialect = "postgres"
+    dialect: sql.Dialect = "postgres"
 
     def __init__(self, url: str, *, schema: str = "read_models") -> None:
         try:
@@ -174,26 +130,21 @@ class PostgresReadModels:
         self.url = url
         self.schema = schema
         self._psycopg = psycopg
-        self._lock = threading.Lock()
-        self._reader_lock = threading.Lock()
-        self._writer = self._connect()
-        self._reader = self._connect()
+        self._writer = sql.Database.postgres(url, options=f"-c search_path={schema}")
+        self._reader = sql.Database.postgres(url, options=f"-c search_path={schema}")
         with self.transaction() as tx:
             tx.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             tx.execute(_CHECKPOINTS)
 
-    def _connect(self) -> Any:
-        return pg.connect(self.url, options=f"-c search_path={self.schema}")
-
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self._lock, self._writer.transaction():
-            yield Tx(self._writer, "postgres")
+        """One write transaction on the writer connection."""
+        with self._writer.transaction(Tx) as tx:
+            yield tx
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._reader_lock:
-            cur = self._reader.execute(sql.replace("?", "%s"), params)
-            return [tuple(r) for r in cur.fetchall()]
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read on the reader connection (its own transaction), so queries never wait for the projector's lock."""
+        return self._reader.execute(statement, params)
 
     def checkpoint(self, name: str) -> int:
         rows = self.query("SELECT position FROM projection_checkpoints WHERE name = ?", (name,))
@@ -201,8 +152,7 @@ class PostgresReadModels:
 
     def drop_schema(self) -> None:
         """Remove the schema and everything in it (tests and course resets)."""
-        with self._lock:
-            self._writer.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+        self._writer.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
 
     def close(self) -> None:
         self._writer.close()

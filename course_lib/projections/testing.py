@@ -13,45 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from course_lib.domain.events import (
-    OrderCancelled,
-    OrderCreated,
-    OrderItemAdded,
-    OrderItemRemoved,
-    OrderPaid,
-    OrderSubmitted,
-)
+import pytest
+
 from course_lib.errors import CourseError
 from course_lib.eventstore.base import EventStore
-from course_lib.messages import Event
 from course_lib.projections.gaps import WaitForGap
-from course_lib.projections.projector import CRASH_POINTS, Projection, Projector
+from course_lib.projections.projector import CRASH_POINTS, Projection, Projector, dump
 from course_lib.projections.readmodels import ReadModelStore
-from course_lib.projections.shop import dump
 
 
 class InjectedCrash(Exception):
     """Raised by a fault hook to stand for the process dying at that point."""
-
-
-def seed_shop_history(store: EventStore, orders: int = 8) -> int:
-    """Append a small but varied shop history (adds, removals, submissions, payments, cancellations)."""
-    for o in range(orders):
-        oid = f"o{o}"
-        events: list[Event] = [OrderCreated(order_id=oid, customer_id=f"c{o % 3}")]
-        events += [OrderItemAdded(order_id=oid, sku=f"sku{k}", quantity=k + 1, unit_price_cents=100 * (o + 1))
-                   for k in range(2)]
-        if o % 4 == 1:
-            events.append(OrderItemRemoved(order_id=oid, sku="sku0"))
-        total = sum((k + 1) * 100 * (o + 1) for k in range(2)) - (100 * (o + 1) if o % 4 == 1 else 0)
-        if o % 2 == 0:
-            events.append(OrderSubmitted(order_id=oid, total_cents=total))
-            if o % 3 == 0:
-                events.append(OrderPaid(order_id=oid, amount_cents=total, payment_id=f"p{o}"))
-            elif o % 3 == 2:
-                events.append(OrderCancelled(order_id=oid, reason="changed mind"))
-        store.append(f"order-{oid}", events)
-    return store.last_position()
 
 
 @dataclass
@@ -112,44 +84,6 @@ def crash_everywhere(
     return report
 
 
-class HeldAppend:
-    """Append one ``OrderCreated`` in a thread and hold its transaction open — its position taken, not committed.
-
-    Needs a store whose ``append`` takes ``in_transaction`` (the SQL backends). ``finish()`` lets it commit (or
-    roll back, with ``fail=True``). This is how the lesson and the tests make PostgreSQL show a gap for real.
-    """
-
-    def __init__(self, store: Any, order_id: str, *, fail: bool = False, timeout: float = 20.0) -> None:
-        self.inserted = threading.Event()
-        self.release = threading.Event()
-        self.error: BaseException | None = None
-        self.position = 0
-
-        def hold(conn: Any, envelopes: list[Any]) -> None:
-            self.position = envelopes[-1].metadata.position
-            self.inserted.set()
-            self.release.wait(timeout)  # bounded: the transaction never stays open longer than this
-            if fail:
-                raise RuntimeError("the append's transaction fails and rolls back")
-
-        def run() -> None:
-            try:
-                store.append(f"order-{order_id}", [OrderCreated(order_id=order_id, customer_id="slow")],
-                             in_transaction=hold)
-            except RuntimeError as exc:
-                self.error = exc
-
-        self.thread = threading.Thread(target=run, name=f"held-append-{order_id}", daemon=True)
-        self.thread.start()
-        if not self.inserted.wait(timeout):
-            raise CourseError(f"the held append of {order_id!r} never inserted its row within {timeout}s")
-
-    def finish(self, timeout: float = 10.0) -> None:
-        """Let the transaction end (commit, or roll back when ``fail``) and wait for the thread."""
-        self.release.set()
-        self.thread.join(timeout)
-
-
 def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 60.0) -> None:
     """Run ``work(0)`` … ``work(count - 1)`` in parallel threads (concurrent writers); re-raise the first error.
 
@@ -174,3 +108,57 @@ def run_in_threads(work: Callable[[int], None], count: int, *, timeout: float = 
         raise CourseError(f"{running} of {count} threads still running after {timeout}s")
     if errors:
         raise errors[0]
+
+
+class ReadModelStoreContract:
+    """A read-model store: a change and its checkpoint commit together or not at all, on every backend.
+
+    A test module subclasses it and provides a ``read_models`` fixture: a fresh, empty store.
+    """
+
+    TABLE = "contract_rows"
+
+    def _create(self, read_models: ReadModelStore) -> None:
+        with read_models.transaction() as tx:
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} (k TEXT PRIMARY KEY, n BIGINT NOT NULL)")
+
+    def test_a_projection_that_never_ran_is_at_zero(self, read_models: ReadModelStore) -> None:
+        assert read_models.checkpoint("never") == 0
+        with read_models.transaction() as tx:
+            assert tx.checkpoint("never") == 0
+
+    def test_a_change_and_its_checkpoint_commit_together(self, read_models: ReadModelStore) -> None:
+        self._create(read_models)
+        with read_models.transaction() as tx:
+            tx.executemany(f"INSERT INTO {self.TABLE} (k, n) VALUES (?, ?)", [("a", 1), ("b", 2)])
+            tx.set_checkpoint("p", 2)
+            assert tx.checkpoint("p") == 2  # visible inside the transaction
+        assert read_models.query(f"SELECT k, n FROM {self.TABLE} ORDER BY k") == [("a", 1), ("b", 2)]
+        assert read_models.checkpoint("p") == 2
+
+    def test_a_failed_batch_leaves_neither_the_change_nor_the_checkpoint(self, read_models: ReadModelStore) -> None:
+        self._create(read_models)
+        with read_models.transaction() as tx:
+            tx.set_checkpoint("p", 1)
+        with pytest.raises(InjectedCrash), read_models.transaction() as tx:
+            tx.execute(f"INSERT INTO {self.TABLE} (k, n) VALUES (?, ?)", ("lost", 1))
+            tx.set_checkpoint("p", 5)
+            raise InjectedCrash("the batch fails before it commits")
+        assert read_models.query(f"SELECT count(*) FROM {self.TABLE}") == [(0,)]
+        assert read_models.checkpoint("p") == 1
+
+    def test_ensure_checkpoint_creates_at_zero_and_keeps_an_existing_one(self, read_models: ReadModelStore) -> None:
+        with read_models.transaction() as tx:
+            tx.ensure_checkpoint("p")
+            assert tx.checkpoint("p", lock=True) == 0
+            tx.set_checkpoint("p", 7)
+            tx.ensure_checkpoint("p")
+        assert read_models.checkpoint("p") == 7
+
+    def test_queries_take_question_mark_parameters(self, read_models: ReadModelStore) -> None:
+        self._create(read_models)
+        with read_models.transaction() as tx:
+            tx.execute(f"INSERT INTO {self.TABLE} (k, n) VALUES (?, ?)", ("x", 3))
+            assert tx.execute(f"SELECT n FROM {self.TABLE} WHERE k = ?", ("x",)).fetchone() == (3,)
+        assert read_models.query(f"SELECT k FROM {self.TABLE} WHERE n > ?", (2,)) == [("x",)]
+        assert read_models.dialect in ("sqlite", "postgres")

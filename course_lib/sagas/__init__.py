@@ -7,28 +7,26 @@ from course_lib.sagas.log import (
     PostgresSagaLog,
     SagaLog,
     SagaState,
-    SqliteSagaLog,
+    SQLiteSagaLog,
     UnknownSaga,
     open_log,
     unfinished,
 )
 from course_lib.sagas.mermaid import MermaidDiagram, definition_mermaid, run_mermaid
 from course_lib.sagas.orchestrator import Backoff, Orchestrator, ResumeFailed, StepResultInvalid, StepTimeout
-from course_lib.sagas.shop import ORDER_STEPS, order_data, order_saga
 
 __all__ = [
-    "ORDER_STEPS",
     "Backoff",
     "LogEntry",
     "MermaidDiagram",
     "Orchestrator",
     "PostgresSagaLog",
     "ResumeFailed",
+    "SQLiteSagaLog",
     "SagaDefinition",
     "SagaDefinitionError",
     "SagaLog",
     "SagaState",
-    "SqliteSagaLog",
     "Step",
     "StepContext",
     "StepResultInvalid",
@@ -36,8 +34,6 @@ __all__ = [
     "UnknownSaga",
     "definition_mermaid",
     "open_log",
-    "order_data",
-    "order_saga",
     "run_mermaid",
     "unfinished",
 ]

@@ -14,16 +14,14 @@ Entry kinds, in the order they can appear::
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from course_lib import pg, sqlitedb
 from course_lib.errors import CourseError
+from course_lib.sql import Database, check_identifier, is_unique_violation
 
 SagaStatus = Literal["running", "compensating", "completed", "compensated", "needs_attention"]
 TERMINAL: frozenset[str] = frozenset({"completed", "compensated", "needs_attention"})
@@ -160,115 +158,81 @@ def _entry(row: Any) -> LogEntry:
 _COLUMNS = "saga_id, seq, saga_name, kind, step, attempt, detail, data"
 
 
-class SqliteSagaLog:
+class _SqlSagaLog:
+    """The saga log's SQL, written once for both databases (``course_lib.sql``)."""
+
+    table: str
+    db: Database
+    _read_columns = _COLUMNS
+    _creation_order = "rowid"
+
+    def append(self, entry: LogEntry) -> None:
+        """Store one entry durably (its own committed transaction)."""
+        try:
+            self.db.execute(f"INSERT INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", _row(entry))
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            raise ConcurrentSagaWriter(
+                f"saga {entry.saga_id!r} already has entry {entry.seq}: another orchestrator is running it. "
+                "Run each saga in one orchestrator at a time."
+            ) from exc
+
+    def entries(self, saga_id: str) -> list[LogEntry]:
+        rows = self.db.execute(
+            f"SELECT {self._read_columns} FROM {self.table} WHERE saga_id = ? ORDER BY seq", (saga_id,))
+        return [_entry(r) for r in rows]
+
+    def saga_ids(self) -> list[str]:
+        rows = self.db.execute(f"SELECT saga_id FROM {self.table} WHERE seq = 1 ORDER BY {self._creation_order}")
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class SQLiteSagaLog(_SqlSagaLog):
     """The saga log in a SQLite file (WAL, one short transaction per entry)."""
 
     def __init__(self, path: str | Path, table: str = "saga_log", *, synchronous: str = "FULL") -> None:
-        if not table.isidentifier():
-            raise ValueError(f"table must be a plain identifier, got {table!r}")
-        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
         self.path = str(path)
-        self.table = table
-        self._conn = sqlitedb.connect(self.path)
-        self._lock = threading.Lock()
+        self.table = check_identifier(table)
         # FULL by default: the log's whole point is surviving a crash (NORMAL survives a process crash, not a power cut)
-        self._conn.execute(f"PRAGMA synchronous={synchronous}")
-        self._conn.execute(
+        self.db = Database.sqlite(self.path, synchronous=synchronous)
+        self.db.execute(
             f"CREATE TABLE IF NOT EXISTS {table} (saga_id TEXT NOT NULL, seq INTEGER NOT NULL, "
             "saga_name TEXT NOT NULL, kind TEXT NOT NULL, step TEXT, attempt INTEGER NOT NULL, "
             "detail TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (saga_id, seq))"
         )
 
-    def append(self, entry: LogEntry) -> None:
-        """Store one entry durably."""
-        with self._lock:
-            try:
-                self._conn.execute(f"INSERT INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", _row(entry))
-            except sqlite3.IntegrityError as exc:
-                raise ConcurrentSagaWriter(
-                    f"saga {entry.saga_id!r} already has entry {entry.seq}: another orchestrator is running it. "
-                    "Run each saga in one orchestrator at a time."
-                ) from exc
 
-    def entries(self, saga_id: str) -> list[LogEntry]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM {self.table} WHERE saga_id = ? ORDER BY seq", (saga_id,)
-            ).fetchall()
-        return [_entry(r) for r in rows]
-
-    def saga_ids(self) -> list[str]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT saga_id FROM {self.table} WHERE seq = 1 ORDER BY rowid"
-            ).fetchall()
-        return [r[0] for r in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-
-class PostgresSagaLog:
+class PostgresSagaLog(_SqlSagaLog):
     """The saga log in PostgreSQL (psycopg 3, autocommit: each entry is its own committed transaction)."""
 
-    def __init__(self, url: str, table: str = "saga_log") -> None:
+    _read_columns = "saga_id, seq, saga_name, kind, step, attempt, detail, data::text"
+    _creation_order = "id"
 
-        if not table.isidentifier():
-            raise ValueError(f"table must be a plain identifier, got {table!r}")
+    def __init__(self, url: str, table: str = "saga_log") -> None:
         self.url = url
-        self.table = table
-        self._lock = threading.Lock()
-        self._conn = pg.connect(url)
-        self._conn.execute(
+        self.table = check_identifier(table)
+        self.db = Database.postgres(url)
+        self.db.execute(
             f"CREATE TABLE IF NOT EXISTS {table} (id BIGSERIAL, saga_id TEXT NOT NULL, seq INTEGER NOT NULL, "
             "saga_name TEXT NOT NULL, kind TEXT NOT NULL, step TEXT, attempt INTEGER NOT NULL, "
             "detail TEXT NOT NULL, data JSONB NOT NULL, PRIMARY KEY (saga_id, seq))"
         )
 
-    def append(self, entry: LogEntry) -> None:
-        import psycopg
-
-        with self._lock:
-            try:
-                self._conn.execute(
-                    f"INSERT INTO {self.table} ({_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)", _row(entry)
-                )
-            except psycopg.errors.UniqueViolation as exc:
-                raise ConcurrentSagaWriter(
-                    f"saga {entry.saga_id!r} already has entry {entry.seq}: another orchestrator is running it."
-                ) from exc
-
-    def entries(self, saga_id: str) -> list[LogEntry]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT saga_id, seq, saga_name, kind, step, attempt, detail, data::text FROM {self.table} "
-                "WHERE saga_id = %s ORDER BY seq", (saga_id,)
-            ).fetchall()
-        return [_entry(r) for r in rows]
-
-    def saga_ids(self) -> list[str]:
-        with self._lock:
-            rows = self._conn.execute(f"SELECT saga_id FROM {self.table} WHERE seq = 1 ORDER BY id").fetchall()
-        return [r[0] for r in rows]
-
     def drop(self) -> None:
         """Delete the table (tests and notebooks clean up after themselves)."""
-        with self._lock:
-            self._conn.execute(f"DROP TABLE IF EXISTS {self.table}")
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
 @contextmanager
 def open_log(url: str, table: str = "saga_log") -> Iterator[SagaLog]:
     """A saga log for ``sqlite:///path`` or ``postgresql://…``; closed on exit."""
-    log: SqliteSagaLog | PostgresSagaLog
+    log: SQLiteSagaLog | PostgresSagaLog
     if url.startswith("sqlite:///"):
-        log = SqliteSagaLog(url.removeprefix("sqlite:///") or ":memory:", table)
+        log = SQLiteSagaLog(url.removeprefix("sqlite:///") or ":memory:", table)
     elif url.startswith(("postgresql://", "postgres://")):
         log = PostgresSagaLog(url, table)
     else:

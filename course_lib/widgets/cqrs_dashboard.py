@@ -15,9 +15,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from course_lib.buses import CommandBus, QueryBus
-from course_lib.domain.commands import AddItem, PlaceOrder, SubmitOrder
 from course_lib.projections.projector import Projector
-from course_lib.projections.shop import ListOrders, OrderSummary
+from course_lib.shop.commands import AddItem, PlaceOrder, SubmitOrder
+from course_lib.shop.projections import ListOrders, OrderSummary
 
 
 @dataclass(frozen=True)

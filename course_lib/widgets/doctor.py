@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from course_lib.config import Settings
-from course_lib.doctor import DoctorReport, run_doctor
+from course_lib.ops.doctor import DoctorReport, run_doctor
 
 
 class DoctorPanel:

@@ -16,7 +16,6 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import WorkerFailed, describe_error
 from course_lib.messages import envelope
 from course_lib.messaging.rabbitmq import (
@@ -28,6 +27,7 @@ from course_lib.messaging.rabbitmq import (
     dead_letter_queue,
     passive_depth,
 )
+from course_lib.shop.events import OrderCreated
 
 POISON = "poison"
 

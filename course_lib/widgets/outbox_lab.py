@@ -17,14 +17,14 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from course_lib.domain.events import OrderCreated, OrderSubmitted
-from course_lib.domain.services import SimulatedCrash
 from course_lib.eventstore.sqlite import SQLiteEventStore
+from course_lib.labs.outbox_chaos import CountingConsumer
 from course_lib.messaging.rabbitmq import RabbitConnection, consume
-from course_lib.outbox.chaos import CountingConsumer
-from course_lib.outbox.outbox import SqliteOutbox
+from course_lib.outbox.outbox import SQLiteOutbox
 from course_lib.outbox.publishers import RabbitMQPublisher
 from course_lib.outbox.relay import Relay
+from course_lib.shop.events import OrderCreated, OrderSubmitted
+from course_lib.shop.services import SimulatedCrash
 
 
 class OutboxLab:
@@ -46,7 +46,7 @@ class OutboxLab:
         channel.close()
         db = self.directory / "shop.db"
         self.store = SQLiteEventStore(db)
-        self.outbox = SqliteOutbox(db)
+        self.outbox = SQLiteOutbox(db)
         self.publisher = RabbitMQPublisher(self.exchange, url)
         self.consumer = CountingConsumer(self.directory / "consumer.db")
         self.random = random.Random(seed)

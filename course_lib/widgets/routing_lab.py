@@ -15,10 +15,10 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import Markdown
 
-from course_lib.domain.events import NotificationSent, OrderCreated
 from course_lib.messages import envelope
 from course_lib.messaging.rabbitmq import Publisher, RabbitConnection, Topology, Unroutable, drain, queue_depth
-from course_lib.messaging.rabbitmq.management import QueueDepth
+from course_lib.messaging.rabbitmq.admin import QueueDepth
+from course_lib.shop.events import NotificationSent, OrderCreated
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,9 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from course_lib.domain.services import FAULT_KINDS, FaultKind, Shop, SimulatedCrash
-from course_lib.sagas import (
-    ORDER_STEPS,
-    MermaidDiagram,
-    Orchestrator,
-    SagaState,
-    SqliteSagaLog,
-    order_data,
-    order_saga,
-    run_mermaid,
-)
+from course_lib.sagas import MermaidDiagram, Orchestrator, SagaState, SQLiteSagaLog, run_mermaid
+from course_lib.shop.saga import ORDER_STEPS, order_data, order_saga
+from course_lib.shop.services import FAULT_KINDS, FaultKind, Shop, SimulatedCrash
 
 OPERATIONS = {
     "reserve_inventory": "inventory.reserve",
@@ -104,7 +96,7 @@ class SagaPlayground:
             for operation in UNDO_OPERATIONS:
                 shop.faults.fail(operation, "unavailable", times=None)
         saga = order_saga(shop)
-        log = SqliteSagaLog(self.directory / "playground-sagas.db")
+        log = SQLiteSagaLog(self.directory / "playground-sagas.db")
         crashed = False
         saga_id = f"run-{number}"
         try:

@@ -12,9 +12,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from course_lib.domain.events import OrderItemAdded
 from course_lib.eventstore.base import EventStore
 from course_lib.messages import Envelope, Message
+from course_lib.shop.events import OrderItemAdded
 
 
 class StoreView:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from course_lib.domain.events import OrderItemAdded, OrderItemRemoved
 from course_lib.messages import Envelope, Message
 from course_lib.projections import Tx
+from course_lib.shop.events import OrderItemAdded, OrderItemRemoved
 from solutions.nb04 import SkuUnits
 from solutions.wrong import Wrong
 

@@ -46,7 +46,45 @@ def euros_as_float(raw: RawEvent) -> Any:
                                   "currency": "EUR"})
 
 
-WRONG = {"upcast_payment": [
+def add_currency(raw):  # type: ignore[no-untyped-def]
+    """OrderItemAdded v1 → the current version: v1 recorded no currency."""
+    # the notebook's hasty upcaster, as given
+    data = raw.data
+    data.setdefault("currency", "USD")
+    return RawEvent(raw.type, 3, data)
+
+
+def copies_but_skips_the_chain(raw: RawEvent) -> RawEvent:
+    return RawEvent(raw.type, 3, {**raw.data, "currency": "EUR"})
+
+
+def right_link_but_in_place(raw: RawEvent) -> RawEvent:
+    data = raw.data
+    data["currency"] = "EUR"
+    return RawEvent(raw.type, 2, data)
+
+
+def copies_but_dollars(raw: RawEvent) -> RawEvent:
+    return RawEvent(raw.type, 2, {**raw.data, "currency": "USD"})
+
+
+def forgets_the_price(raw: RawEvent) -> RawEvent:
+    return RawEvent(raw.type, 2, {"order_id": raw.data["order_id"], "sku": raw.data["sku"],
+                                  "qty": raw.data["qty"], "currency": "EUR"})
+
+
+def stays_version_1(raw: RawEvent) -> RawEvent:
+    return RawEvent(raw.type, 1, {**raw.data, "currency": "EUR"})
+
+
+WRONG = {"hasty_upcaster": [
+    Wrong("as given: in place, dollars, and claims version 3", add_currency),
+    Wrong("copies and says euros, but still jumps to version 3", copies_but_skips_the_chain),
+    Wrong("version 2 and euros, but written into the stored dict", right_link_but_in_place),
+    Wrong("a copy and version 2, but dollars", copies_but_dollars),
+    Wrong("a fresh dict that forgets the unit price", forgets_the_price),
+    Wrong("the version never moves", stays_version_1),
+], "upcast_payment": [
     Wrong("int() truncates 28.999… to 28", truncates),
     Wrong("rounds down", rounds_down),
     Wrong("keeps the old amount field", keeps_old_field),
@@ -56,4 +94,5 @@ WRONG = {"upcast_payment": [
     Wrong("cents as a float", euros_as_float),
 ]}
 
-GIVEAWAYS = {"upcast_payment": ("round(raw.data[\"amount\"] * 100)", "round(amount * 100)", "\"currency\": \"EUR\"")}
+GIVEAWAYS = {"hasty_upcaster": ('{**raw.data, "currency": "EUR"}',),
+             "upcast_payment": ("round(raw.data[\"amount\"] * 100)", "round(amount * 100)", "\"currency\": \"EUR\"")}

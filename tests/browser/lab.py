@@ -338,13 +338,16 @@ class LabPage:
         """The visible text of a widget."""
         return locator.inner_text()
 
-    def wait_for_text(self, locator: Locator, text: str, timeout_s: float = 30) -> str:
-        """Wait until ``locator`` shows ``text`` (a kernel round trip is asynchronous); returns the full text."""
+    def wait_for_text(self, locator: Locator, text: str | re.Pattern[str], timeout_s: float = 30) -> str:
+        """Wait until ``locator`` shows ``text`` (a substring, or a compiled pattern to search for): a kernel round
+        trip is asynchronous, and one widget's parts update one by one. Returns the full text."""
         def shown() -> str:
             current = locator.inner_text()
-            return current if text in current else ""
+            found = text.search(current) if isinstance(text, re.Pattern) else text in current
+            return current if found else ""
 
-        return wait_until(shown, timeout=timeout_s, what=f"{text!r} to appear in the widget")
+        what = text.pattern if isinstance(text, re.Pattern) else text
+        return wait_until(shown, timeout=timeout_s, what=f"{what!r} to appear in the widget")
 
     def screenshot(self, name: str, show: Locator | None = None) -> Path:
         """Save a screenshot of the page (scrolled so ``show`` is visible) under artifacts/screenshots/."""

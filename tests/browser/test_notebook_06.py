@@ -1,4 +1,5 @@
-"""Notebook 06 in a real browser: run it, slide the failure rate, kill the consumer, send orders and poison."""
+"""Notebook 06 in a real browser: run it, slide the failure rate, kill the consumer, send orders and poison; then
+the find-the-bug: the callback as given fails its check (the failed payment is lost on the broker), a repair passes."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def test_notebook_06_failure_panel_in_the_browser(lab_page: LabPage, rabbitmq_ur
     # the last cell deletes the panel's queues; first stop the worker that "kill consumer" starts below
     with lab_page.then_clean_up(first="panel.stop()"):
         hurt_the_worker(lab_page)
+        repair_the_callback(lab_page)
 
 
 def hurt_the_worker(lab_page: LabPage) -> None:
@@ -51,3 +53,31 @@ def hurt_the_worker(lab_page: LabPage) -> None:
     assert re.search(r"sent 10 order\(s\)", lab_page.text(log))
     shot = lab_page.screenshot("06_failure-panel", show=panel)
     assert shot.stat().st_size > 10_000
+
+
+REPAIR = ("def make_on_payment(charge):\\n"
+          "    def on_payment(channel, method, properties, body):\\n"
+          "        try:\\n"
+          "            charge(body)\\n"
+          "        except Exception:\\n"
+          "            channel.basic_nack(method.delivery_tag, requeue=True)\\n"
+          "            return\\n"
+          "        channel.basic_ack(method.delivery_tag)\\n"
+          "    return on_payment")
+
+
+def repair_the_callback(lab_page: LabPage) -> None:
+    checks = lab_page.page.locator(".course-check")
+    placeholder = checks.filter(has_text="repair make_on_payment")
+    assert placeholder.count() == 1 and "Not solved yet" in lab_page.text(placeholder.first)
+
+    # the callback as given: the check replays the crash on the broker and finds payment-3 gone
+    lab_page.run_new_cell_above_last("check_swallowing_callback(make_on_payment)")
+    as_given = lab_page.wait_for_text(checks.last, "payment-3")
+    assert "Not yet" in as_given and "lost" in as_given and "Solved" not in as_given
+
+    # a learner's repair, typed on one line as exec(...) so the editor's auto-indent cannot reshape it
+    lab_page.run_new_cell_above_last(f'exec("{REPAIR}"); check_swallowing_callback(make_on_payment)')
+    repaired = lab_page.wait_for_text(checks.last, "Solved")
+    assert "stayed with the broker" in repaired
+    assert lab_page.screenshot("06_find-the-bug", show=checks.last).stat().st_size > 5_000

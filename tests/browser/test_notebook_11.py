@@ -1,4 +1,5 @@
-"""Notebook 11 in a real browser: run all cells, then pick stored events in the upcaster view's dropdown."""
+"""Notebook 11 in a real browser: run all cells, pick stored events in the upcaster view's dropdown, and see the
+find-the-bug check reject the hasty upcaster as the notebook hands it over."""
 
 from __future__ import annotations
 
@@ -25,3 +26,10 @@ def test_notebook_11_upcaster_view_in_the_browser(lab_page: LabPage, rabbitmq_ur
     assert stages.locator("[data-stage='1'] > div").count() == 2  # the split: two events after step 1
     shot = lab_page.screenshot("11_upcaster-view", show=view)
     assert shot.stat().st_size > 10_000
+
+    # find the bug: the placeholder waits; the upcaster as given is rejected with what it broke, not the fix
+    assert "Not solved yet" in lab_page.text(lab_page.widget("course-check", 0))
+    lab_page.run_new_cell_above_last("check_hasty_upcaster(add_currency)  # the upcaster as given")
+    given = lab_page.wait_for_text(lab_page.widget("course-check", 2), "Not yet")
+    assert "changed a stored event" in given and '"currency": "EUR"' not in given
+    assert lab_page.errors() == []

@@ -14,9 +14,9 @@ from pika.adapters.utils.connection_workflow import AMQPConnectorStackTimeout
 
 from course_lib import pg
 from course_lib.errors import ServiceUnavailable
+from course_lib.failures import FailureKind
+from course_lib.kafka_probe import KafkaProbeFailed, ask_api_versions, identify_kafka
 from course_lib.messaging.rabbitmq.connection import connect
-from course_lib.services.failures import FailureKind
-from course_lib.services.kafka_probe import KafkaProbeFailed, ask_api_versions, identify_kafka
 from tests.integration.frozen_server import FrozenServer, closed_port
 
 pytestmark = pytest.mark.timeout(60)  # every case must answer within its stated timeout, far below this

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from course_lib.config import Settings, get_settings
-from course_lib.doctor import CheckResult, check_rabbitmq, check_rabbitmq_management, run_doctor
+from course_lib.ops.doctor import CheckResult, check_rabbitmq, check_rabbitmq_management, run_doctor
 from tests.integration.frozen_server import FrozenServer, closed_port
 
 pytestmark = pytest.mark.timeout(90)

@@ -18,8 +18,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from course_lib.config import Settings
-from course_lib.doctor import run_doctor
-from course_lib.services import kafka_broker
+from course_lib.ops.doctor import run_doctor
+from course_lib.ops.services import kafka_broker
 from tests.conftest import ROOT
 from tests.ports import free_port
 

@@ -20,7 +20,7 @@ import pytest
 
 from course_lib import pg
 from course_lib.errors import ServiceUnavailable
-from course_lib.services.ports import port_open
+from course_lib.ops.services.ports import port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 ALWAYS = ("04", "09", "12")  # the notebooks the course names as PostgreSQL users (12: through the whole shop)
@@ -49,7 +49,7 @@ def test_every_postgres_notebook_runs_to_the_end_without_postgres(rabbitmq_url: 
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
                "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=120",
-               *[str(p.relative_to(ROOT)) for p in notebooks]]
+               "--nbval-kernel-startup-timeout=180", *[str(p.relative_to(ROOT)) for p in notebooks]]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"a notebook stopped without PostgreSQL:\n{result.stdout[-4000:]}"
 

@@ -20,9 +20,9 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.structs import OffsetAndMetadata
 
-from course_lib.cli_reset import add_parser
 from course_lib.config import Settings, get_settings
-from course_lib.reset import ResetScope, reset
+from course_lib.ops.cli_reset import add_parser
+from course_lib.ops.reset import ResetScope, reset
 from course_lib.waiting import wait_until
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from course_lib.config import Settings
-from course_lib.doctor import run_doctor
 from course_lib.errors import PortTaken
-from course_lib.services import kafka_broker
-from course_lib.services.kafka_probe import identify_kafka
+from course_lib.kafka_probe import identify_kafka
+from course_lib.ops.doctor import run_doctor
+from course_lib.ops.services import kafka_broker
 
 
 def _free_port() -> int:

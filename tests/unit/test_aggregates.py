@@ -10,10 +10,10 @@ import pytest
 
 from course_lib.aggregates import SNAPSHOT_SCHEMA_KEY, Aggregate, AggregateNotFound, DomainError, Repository, handles
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.order import Order
 from course_lib.eventstore import ConcurrencyError, InMemoryEventStore, SQLiteEventStore
 from course_lib.eventstore.base import EventStore, Snapshot
 from course_lib.messages import Event, envelope, registry
+from course_lib.shop.order import Order
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -111,7 +111,7 @@ def test_a_snapshot_proves_it_is_used(store: EventStore) -> None:
 
 
 def test_save_sets_correlation_and_causation_from_the_command(store: EventStore) -> None:
-    from course_lib.domain.events import OrderCreated
+    from course_lib.shop.events import OrderCreated
 
     clock, ids = FixedStepClock(), SequentialIds(100)
     repo = Repository(store, Order, clock=clock, ids=ids)

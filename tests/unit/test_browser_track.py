@@ -16,7 +16,7 @@ import pytest
 
 from course_lib import pg
 from course_lib.browser import in_browser, skipped_in_browser
-from course_lib.services import require
+from course_lib.ops.services import require
 from lite import build
 from tests.conftest import ROOT
 
@@ -42,7 +42,7 @@ def test_in_the_browser_a_guarded_section_says_what_it_skips_and_where_it_runs(
 
 def test_in_the_browser_require_says_so_and_lets_the_notebook_run_on(
         browser: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import course_lib.doctor as doctor
+    import course_lib.ops.doctor as doctor
 
     monkeypatch.setattr(doctor, "check_rabbitmq", lambda settings: pytest.fail("no service check in the browser"))
     require("rabbitmq")  # returns instead of raising ServiceMissing

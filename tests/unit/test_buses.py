@@ -21,7 +21,10 @@ from course_lib.buses import (
     logging_middleware,
 )
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.commands import (
+from course_lib.eventstore.base import ConcurrencyError
+from course_lib.eventstore.memory import InMemoryEventStore
+from course_lib.messages import Command, Envelope, envelope
+from course_lib.shop.commands import (
     AddItem,
     AggregateNotFound,
     CancelOrder,
@@ -32,10 +35,7 @@ from course_lib.domain.commands import (
     SubmitOrder,
     register_shop_handlers,
 )
-from course_lib.domain.events import OrderCreated, OrderItemAdded, OrderSubmitted
-from course_lib.eventstore.base import ConcurrencyError
-from course_lib.eventstore.memory import InMemoryEventStore
-from course_lib.messages import Command, Envelope, envelope
+from course_lib.shop.events import OrderCreated, OrderItemAdded, OrderSubmitted
 
 
 class Ping(Command):
@@ -245,3 +245,62 @@ def test_published_events_keep_the_commands_correlation(store: InMemoryEventStor
         events.publish(OrderItemAdded(order_id="o1", sku="mug", quantity=1, unit_price_cents=1))
     assert got[-1].metadata.correlation_id == result.correlation_id
     assert got[-1].metadata.causation_id == got[0].message_id
+
+
+# ------------------------------------------------------------------------------ one save path, in_transaction
+
+def test_the_bus_in_transaction_hook_runs_inside_every_append(store: InMemoryEventStore) -> None:
+    seen: list[list[str]] = []
+    bus = register_shop_handlers(CommandBus(store, in_transaction=lambda conn, envs: seen.append(
+        [e.type for e in envs])))
+    bus.dispatch(PlaceOrder(order_id="o-1", customer_id="c-1"))
+    bus.dispatch(AddItem(order_id="o-1", sku="mug", quantity=1, unit_price_cents=100))
+    assert seen == [["OrderCreated"], ["OrderItemAdded"]]
+
+
+def test_a_failing_hook_rolls_the_append_back(store: InMemoryEventStore) -> None:
+    def refuse(conn: Any, envs: list[Any]) -> None:
+        raise RuntimeError("the outbox write failed")
+
+    bus = register_shop_handlers(CommandBus(store, in_transaction=refuse))
+    with pytest.raises(RuntimeError):
+        bus.dispatch(PlaceOrder(order_id="o-1", customer_id="c-1"))
+    assert store.last_position() == 0
+
+
+def test_context_append_prefers_its_own_hook_when_given_one(store: InMemoryEventStore) -> None:
+    calls: list[str] = []
+    bus = CommandBus(store, in_transaction=lambda conn, envs: calls.append("bus"))
+    bus.register(Ping, lambda cmd, ctx: ctx.append("ping-1", [OrderCreated(order_id="p", customer_id="c")],
+                                                   in_transaction=lambda conn, envs: calls.append("handler")))
+    bus.dispatch(Ping(text="x"))
+    assert calls == ["handler"]
+
+
+def test_shop_handlers_save_through_the_repository_caused_by_the_command(store: InMemoryEventStore) -> None:
+    bus = register_shop_handlers(CommandBus(store, clock=FixedStepClock(), ids=SequentialIds()))
+    placed = bus.dispatch(PlaceOrder(order_id="o-1", customer_id="c-1"))
+    added = bus.dispatch(AddItem(order_id="o-1", sku="mug", quantity=2, unit_price_cents=100))
+    stored = store.read_stream("order-o-1")
+    assert [e.metadata.stream_version for e in added.events] == [2]
+    assert added.events[0].message_id == stored[1].message_id and added.position == stored[1].metadata.position
+    assert stored[0].metadata.correlation_id == placed.correlation_id != added.correlation_id
+    assert stored[1].metadata.causation_id is not None
+
+
+def test_context_save_takes_the_repositorys_snapshots(store: InMemoryEventStore) -> None:
+    from course_lib.aggregates import Repository
+    from course_lib.shop.order import Order
+
+    def place_with_items(cmd: Ping, ctx: CommandContext) -> int:
+        order = Order.create("o-9", "c-1")
+        for sku in ("a", "b", "c"):
+            order.add_item(sku, 1, 100)
+        return ctx.save(Repository(store, Order, snapshot_every=2), order)
+
+    bus = CommandBus(store)
+    bus.register(Ping, place_with_items)
+    result = bus.dispatch(Ping(text="x"))
+    assert result.value == 4 and len(result.events) == 4
+    snapshot = store.load_snapshot("order-o-9")
+    assert snapshot is not None and snapshot.version == 4

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.capstone import Crashes, FanOutPublisher, InjectedCrash, Names, applied_twice, saga_facts, unsettled
+from course_lib.capstone import Crashes, FanOutPublisher, InjectedCrash, Names, applied_twice, unsettled
 from course_lib.capstone.invariants import Report
-from course_lib.domain.events import OrderCreated, OrderSubmitted
-from course_lib.domain.services import Shop
 from course_lib.messages import envelope
 from course_lib.outbox import RecordingPublisher
-from course_lib.sagas import Orchestrator, SqliteSagaLog, order_data, order_saga
+from course_lib.sagas import Orchestrator, SQLiteSagaLog
+from course_lib.shop.events import OrderCreated, OrderSubmitted
+from course_lib.shop.saga import order_data, order_saga, saga_facts
+from course_lib.shop.services import Shop
 
 
 def run_saga(shop: Shop, order_id: str = "o-1") -> list[str]:
-    log = SqliteSagaLog(":memory:")
+    log = SQLiteSagaLog(":memory:")
     state = Orchestrator(order_saga(shop), log, sleep=lambda _s: None).start(
         order_id, order_data(order_id, {"mug": 2, "tee": 1}, 4900))
     return [type(f).__name__ for f in saga_facts(state)]

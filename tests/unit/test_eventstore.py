@@ -78,8 +78,8 @@ def test_sqlite_in_transaction_writes_atomically_with_the_events(tmp_path: Path)
                              [(e.metadata.position, e.type) for e in envelopes])
 
         store.append("order-1", [item(), item()], in_transaction=to_outbox)
-        assert store.connection.execute("SELECT * FROM outbox").fetchall() == [(1, "OrderItemAdded"),
-                                                                               (2, "OrderItemAdded")]
+        assert store.connection.execute("SELECT * FROM outbox").fetchall() == [(1, "CartItemAdded"),
+                                                                               (2, "CartItemAdded")]
 
         def half_then_fail(conn: sqlite3.Connection, envelopes: list) -> None:
             to_outbox(conn, envelopes)

@@ -1,6 +1,9 @@
 """Audit of every notebook's exercises: the notebook calls each check, the placeholder gives "not solved yet" with
 only the first hint, the reference solution in ``solutions/`` passes, and at least four plausible wrong answers
 from ``solutions/wrong/`` are each rejected with feedback that does not give the solution away.
+
+A check that runs the learner's code on a real broker is listed in its module's ``NEEDS`` with the service
+fixture it needs: feeding it answers then takes that service (skipped locally when it is down, a failure in CI).
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ def _module(kind: str, number: str) -> ModuleType:
                                     "wrong": "solutions.wrong"}[kind] + f".nb{number}")
 
 
+def _needs_service(request: pytest.FixtureRequest, number: str, name: str) -> None:
+    fixture = getattr(_module("checks", number), "NEEDS", {}).get(name)
+    if fixture:
+        request.getfixturevalue(fixture)
+
+
 def _checks(number: str) -> dict[str, Check]:
     checks = getattr(_module("checks", number), "CHECKS", None)
     assert isinstance(checks, dict) and checks, f"course_lib/exercises/nb{number}.py must list its checks in CHECKS"
@@ -45,7 +54,7 @@ WRONG_ANSWERS = [(number, name, index) for number, name in ALL_CHECKS
 
 
 def test_every_notebook_has_an_exercise_module_a_solution_and_wrong_answers() -> None:
-    assert len(NOTEBOOKS) == 14, sorted(NOTEBOOKS)
+    assert len(NOTEBOOKS) == 15, sorted(NOTEBOOKS)
     for number in NOTEBOOKS:
         for folder in ("course_lib/exercises", "solutions", "solutions/wrong"):
             assert (ROOT / folder / f"nb{number}.py").exists(), f"notebook {number}: no {folder}/nb{number}.py"
@@ -104,7 +113,8 @@ def test_hints_come_one_at_a_time_on_request(number: str, name: str) -> None:
 
 
 @pytest.mark.parametrize(("number", "name"), ALL_CHECKS)
-def test_the_reference_solution_passes(number: str, name: str) -> None:
+def test_the_reference_solution_passes(number: str, name: str, request: pytest.FixtureRequest) -> None:
+    _needs_service(request, number, name)
     answers = _module("solutions", number).ANSWERS
     assert name in answers, f"solutions/nb{number}.py: ANSWERS has no entry for check {name!r}"
     result = _checks(number)[name](answers[name])
@@ -127,7 +137,9 @@ def _gives_away(text: str, giveaways: tuple[str, ...]) -> list[str]:
 
 
 @pytest.mark.parametrize(("number", "name", "index"), WRONG_ANSWERS)
-def test_a_wrong_answer_is_rejected_without_giving_the_solution_away(number: str, name: str, index: int) -> None:
+def test_a_wrong_answer_is_rejected_without_giving_the_solution_away(number: str, name: str, index: int,
+                                                                    request: pytest.FixtureRequest) -> None:
+    _needs_service(request, number, name)
     wrong_module = _module("wrong", number)
     case = wrong_module.WRONG[name][index]
     check = _checks(number)[name]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from course_lib.domain.events import ALL_EVENTS
 from course_lib.exercises import nb00
+from course_lib.shop.events import ALL_EVENTS
 from solutions import nb00 as solution
 
 SCAFFOLD: dict[str, Any] = dict.fromkeys(nb00.COMMANDS)

@@ -63,3 +63,20 @@ def test_missing_currency_and_a_crashing_answer_are_reported() -> None:
     crashed = check_upcast_payment(crashes)
     assert not crashed.solved and "KeyError" in crashed.message
     assert "must be a function" in check_upcast_payment(42).message
+
+
+def test_the_notebooks_hasty_upcaster_changes_the_store_and_breaks_the_read() -> None:
+    """What notebook 11's find-the-bug text says of the upcaster it hands over."""
+    from pathlib import Path
+
+    import nbformat
+
+    from course_lib.exercises.nb11 import replay_items
+
+    notebook = nbformat.read(Path(__file__).resolve().parents[2] / "notebooks" / "11_event_versioning.ipynb",
+                             as_version=4)
+    (source,) = [c.source for c in notebook.cells if "# Broken on purpose: repair it" in c.source]
+    namespace: dict[str, object] = {}
+    exec(source, namespace)
+    replay = replay_items(namespace["add_currency"])  # type: ignore[arg-type]
+    assert replay.changed_in_place and replay.error is not None and "quantity" in replay.error

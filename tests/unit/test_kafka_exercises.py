@@ -9,6 +9,7 @@ import pytest
 from course_lib.exercises import nb07, nb08
 from solutions import nb07 as solution07
 from solutions import nb08 as solution08
+from solutions.wrong import nb08 as wrong08
 
 MODULES = [(nb07, solution07), (nb08, solution08)]
 ALL = [(module, solution, name) for module, solution in MODULES for name in sorted(module.CHECKS)]
@@ -64,22 +65,22 @@ def test_wrong_lag_is_explained(answer: Any, says: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "says"),
+    ("mistake", "says"),
     [
-        (lambda orders, size: {e - e % size: 1.0 for e, _, _ in orders}, "expected"),  # counts, not sums
-        (lambda orders, size: _boundary_bug(orders, size), "window that ends at 10 000"),
-        (lambda orders, size: [1, 2], "expected a dict"),
+        (wrong08.WatermarkFromCurrentEvent, "watermark went backwards"),
+        (wrong08.DropsLateEvents, "dropped silently"),
+        (wrong08.GraceOnTheWrongSide, "too early"),
+        (wrong08.LateByEventTime, "is not final yet"),
+        (wrong08.EndInclusive, "includes its start, not its end"),
+        (lambda size, grace: [], "needs a `late` list"),
     ],
 )
-def test_wrong_revenue_is_explained(answer: Any, says: str) -> None:
-    result = nb08.check_revenue_per_window(answer)
+def test_wrong_windows_are_explained(mistake: Any, says: str) -> None:
+    result = nb08.check_revenue_windows(mistake)
     assert result.attempted and not result.solved
     assert says in result.message
 
 
-def _boundary_bug(orders: list[tuple[int, str, float]], size: int) -> dict[int, float]:
-    totals: dict[int, float] = {}
-    for event_ms, _p, cents in orders:
-        start = (event_ms - 1) // size * size if event_ms % size == 0 and event_ms else event_ms - event_ms % size
-        totals[start] = totals.get(start, 0.0) + cents
-    return totals
+def test_each_wrong_window_rule_differs_from_a_right_one_in_one_step() -> None:
+    """The wrong answers override one step of ``_Rule``; unchanged, that rule must pass, or they prove nothing."""
+    assert nb08.check_revenue_windows(wrong08._Rule).solved

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import ServiceUnavailable
-from course_lib.messages import envelope, to_bytes
+from course_lib.messages import RawEvent, Registry, UnknownMessageType, envelope, to_bytes
 from course_lib.messaging.kafka import DeliveryFailed, Producer, Record, dead_letter_headers, envelope_headers
-from course_lib.messaging.kafka.errors import connect
+from course_lib.messaging.kafka.connection import connect
+from course_lib.shop.events import OrderCreated
 
 Raw = namedtuple("Raw", "topic partition offset key value headers timestamp")
 
@@ -33,11 +33,33 @@ def test_envelope_headers_carry_type_ids_and_causation_when_there_is_one() -> No
     clock, ids = FixedStepClock(), SequentialIds()
     first = envelope(OrderCreated(order_id="o1", customer_id="c1"), clock=clock, ids=ids)
     caused = first.caused(OrderCreated(order_id="o2", customer_id="c1"), clock=clock, ids=ids)
-    assert "causation_id" not in envelope_headers(first)
+    assert "x-causation-id" not in envelope_headers(first)
     headers = envelope_headers(caused)
     assert headers["message_type"] == "OrderCreated"
     assert headers["correlation_id"] == str(first.message_id)
-    assert headers["causation_id"] == str(first.message_id)
+    assert headers["x-causation-id"] == str(first.message_id)  # the names RabbitMQ messages carry too
+    assert headers["x-schema-version"] == "1" and "causation_id" not in headers
+
+
+def test_a_record_written_with_the_old_causation_header_still_reads() -> None:
+    old = Record("orders", 0, 0, "o1", b"{}", {"causation_id": "c-7"})
+    new = Record("orders", 0, 1, "o1", b"{}", {"x-causation-id": "c-8", "x-schema-version": "2"})
+    assert (old.causation_id, old.schema_version) == ("c-7", None)
+    assert (new.causation_id, new.schema_version) == ("c-8", 2)
+    assert Record("orders", 0, 2, None, b"{}", {"x-schema-version": "two"}).schema_version is None
+
+
+def test_a_record_decodes_with_the_registry_of_its_reader() -> None:
+    """A registry with an upcaster, handed to the reader, upgrades old records (the global one does not know it)."""
+    env = envelope(OrderCreated(order_id="o1", customer_id="c1"), clock=FixedStepClock(), ids=SequentialIds())
+    old = to_bytes(env).replace(b'"type":"OrderCreated"', b'"type":"OrderOpened"')
+    reg = Registry()
+    reg.add(OrderCreated)
+    reg.add_upcaster("OrderOpened", 1, lambda raw: RawEvent("OrderCreated", 2, raw.data))
+    raw = Raw("orders", 0, 0, b"o1", old, [], 0)
+    assert Record.from_kafka(raw, reg).envelope().message == OrderCreated(order_id="o1", customer_id="c1")
+    with pytest.raises(UnknownMessageType):
+        Record.from_kafka(raw).envelope()
 
 
 def test_dead_letter_headers_keep_the_original_headers_and_say_where_and_why() -> None:

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WITH_PREDICTIONS = ["00", "01", "02", "03", "04"]
+WITH_PREDICTIONS = [f"{n:02d}" for n in range(15)]  # every notebook
 NOTEBOOKS = {path.name[:2]: path for path in sorted((ROOT / "notebooks").glob("[01][0-9]_*.ipynb"))}
 CREATES = re.compile(r"^(\w+) = Prediction\(", re.MULTILINE)
 

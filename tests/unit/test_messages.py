@@ -4,8 +4,6 @@ import pytest
 from pydantic import ValidationError
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import ALL_EVENTS, OrderItemAdded, OrderSubmitted
-from course_lib.eventstore.testing import SAMPLES
 from course_lib.messages import (
     MalformedMessage,
     Registry,
@@ -15,6 +13,7 @@ from course_lib.messages import (
     routing_key,
     to_json,
 )
+from course_lib.shop.events import ALL_EVENTS, SAMPLES, OrderItemAdded, OrderSubmitted
 
 
 @pytest.mark.parametrize("cls", ALL_EVENTS, ids=lambda c: c.__name__)

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated, OrderSubmitted, PaymentCharged
-from course_lib.domain.services import SimulatedCrash
 from course_lib.eventstore.sqlite import SQLiteEventStore
+from course_lib.labs.outbox_chaos import CountingConsumer, kill_relay_repeatedly, verdict
 from course_lib.messages import envelope
-from course_lib.outbox import RecordingPublisher, Relay, RelayWorker, SqliteInbox, SqliteOutbox
-from course_lib.outbox.chaos import CountingConsumer, kill_relay_repeatedly, verdict
+from course_lib.outbox import RecordingPublisher, Relay, RelayWorker, SQLiteInbox, SQLiteOutbox
+from course_lib.shop.events import OrderCreated, OrderSubmitted, PaymentCharged
+from course_lib.shop.services import SimulatedCrash
 from course_lib.waiting import wait_until
 
 
@@ -31,25 +31,25 @@ def store(db: Path) -> Iterator[SQLiteEventStore]:
 
 
 @pytest.fixture
-def outbox(db: Path) -> Iterator[SqliteOutbox]:
-    o = SqliteOutbox(db)
+def outbox(db: Path) -> Iterator[SQLiteOutbox]:
+    o = SQLiteOutbox(db)
     yield o
     o.close()
 
 
-def place(store: SQLiteEventStore, outbox: SqliteOutbox, order: str) -> None:
+def place(store: SQLiteEventStore, outbox: SQLiteOutbox, order: str) -> None:
     store.append(f"order-{order}", [OrderCreated(order_id=order, customer_id="c"),
                                     OrderSubmitted(order_id=order, total_cents=100)], in_transaction=outbox.hook)
 
 
-def test_outbox_rows_commit_with_the_events(store: SQLiteEventStore, outbox: SqliteOutbox) -> None:
+def test_outbox_rows_commit_with_the_events(store: SQLiteEventStore, outbox: SQLiteOutbox) -> None:
     place(store, outbox, "1")
     assert outbox.counts().written == 2 and outbox.counts().pending == 2
     assert [r.type for r in outbox.pending()] == ["OrderCreated", "OrderSubmitted"]
     assert outbox.pending()[1].envelope().metadata.stream_version == 2
 
 
-def test_a_failing_outbox_write_rolls_back_the_events_too(store: SQLiteEventStore, outbox: SqliteOutbox) -> None:
+def test_a_failing_outbox_write_rolls_back_the_events_too(store: SQLiteEventStore, outbox: SQLiteOutbox) -> None:
     def broken(conn: object, envs: list) -> None:  # type: ignore[type-arg]
         outbox.write(conn, envs)
         raise RuntimeError("disk full")
@@ -60,7 +60,7 @@ def test_a_failing_outbox_write_rolls_back_the_events_too(store: SQLiteEventStor
     assert outbox.counts().written == 0
 
 
-def test_relay_publishes_in_order_and_marks_sent(store: SQLiteEventStore, outbox: SqliteOutbox) -> None:
+def test_relay_publishes_in_order_and_marks_sent(store: SQLiteEventStore, outbox: SQLiteOutbox) -> None:
     for order in ("1", "2", "3"):
         place(store, outbox, order)
     publisher = RecordingPublisher()
@@ -70,7 +70,7 @@ def test_relay_publishes_in_order_and_marks_sent(store: SQLiteEventStore, outbox
     assert Relay(outbox, publisher).run_once() == 0  # nothing is published twice by a healthy relay
 
 
-def test_publish_failure_stops_the_batch_so_stream_order_holds(store: SQLiteEventStore, outbox: SqliteOutbox) -> None:
+def test_publish_failure_stops_the_batch_so_stream_order_holds(store: SQLiteEventStore, outbox: SQLiteOutbox) -> None:
     place(store, outbox, "1")
     publisher = RecordingPublisher()
     relay = Relay(outbox, publisher)
@@ -85,7 +85,7 @@ def test_publish_failure_stops_the_batch_so_stream_order_holds(store: SQLiteEven
 
 
 def test_crash_after_publish_before_mark_gives_a_duplicate_not_a_gap(store: SQLiteEventStore,
-                                                                    outbox: SqliteOutbox) -> None:
+                                                                    outbox: SQLiteOutbox) -> None:
     place(store, outbox, "1")
     publisher = RecordingPublisher()
 
@@ -101,7 +101,7 @@ def test_crash_after_publish_before_mark_gives_a_duplicate_not_a_gap(store: SQLi
 
 
 def test_inbox_applies_a_message_once(db: Path) -> None:
-    inbox = SqliteInbox(db, "billing")
+    inbox = SQLiteInbox(db, "billing")
     inbox.connection.execute("CREATE TABLE total (n INTEGER)")
     inbox.connection.execute("INSERT INTO total VALUES (0)")
     env = envelope(OrderSubmitted(order_id="1", total_cents=250))
@@ -113,7 +113,7 @@ def test_inbox_applies_a_message_once(db: Path) -> None:
     assert inbox.handle(env, add) is False
     assert inbox.connection.execute("SELECT n FROM total").fetchone()[0] == 250
     assert inbox.processed() == 1 and inbox.duplicates == 1
-    other = SqliteInbox(db, "shipping")  # another consumer processes the same message independently
+    other = SQLiteInbox(db, "shipping")  # another consumer processes the same message independently
     assert other.handle(env, lambda c, e: None) is True
     inbox.close()
     other.close()
@@ -127,7 +127,7 @@ def test_the_dedup_key_decides_which_repeats_the_inbox_absorbs(db: Path) -> None
                   envelope(PaymentCharged(order_id="o7", payment_id="pay-2", amount_cents=900))]  # a 2nd payment
 
     def credited(key: Any, name: str) -> int:
-        inbox = SqliteInbox(db, name, **({"key": key} if key else {}))
+        inbox = SQLiteInbox(db, name, **({"key": key} if key else {}))
         total = [0]
         for env in deliveries:
             inbox.handle(env, lambda conn, e: total.__setitem__(0, total[0] + e.message.amount_cents))
@@ -140,7 +140,7 @@ def test_the_dedup_key_decides_which_repeats_the_inbox_absorbs(db: Path) -> None
 
 
 def test_inbox_effect_failure_records_nothing(db: Path) -> None:
-    inbox = SqliteInbox(db, "c")
+    inbox = SQLiteInbox(db, "c")
     env = envelope(OrderSubmitted(order_id="1", total_cents=1))
 
     def boom(conn: object, e: object) -> None:
@@ -154,7 +154,7 @@ def test_inbox_effect_failure_records_nothing(db: Path) -> None:
 
 
 def test_chaos_relay_killed_many_times_loses_nothing_and_duplicates_no_effect(
-        store: SQLiteEventStore, outbox: SqliteOutbox, db: Path, tmp_path: Path) -> None:
+        store: SQLiteEventStore, outbox: SQLiteOutbox, db: Path, tmp_path: Path) -> None:
     for order in range(40):
         place(store, outbox, str(order))
     written = {r.message_id for r in outbox.pending(1000)}
@@ -164,7 +164,7 @@ def test_chaos_relay_killed_many_times_loses_nothing_and_duplicates_no_effect(
         def publish(self, env: object) -> None:
             consumer.receive(env)  # type: ignore[arg-type]
 
-    stats = kill_relay_repeatedly(lambda: SqliteOutbox(db), Deliver(), seed=42, crash_probability=0.1)
+    stats = kill_relay_repeatedly(lambda: SQLiteOutbox(db), Deliver(), seed=42, crash_probability=0.1)
     result = verdict(written, consumer.effects())
     assert stats.crashes >= 20
     assert stats.crash_points.get("after publish", 0) > 0
@@ -174,7 +174,7 @@ def test_chaos_relay_killed_many_times_loses_nothing_and_duplicates_no_effect(
     consumer.close()
 
 
-def test_without_inbox_the_same_chaos_duplicates_effects(store: SQLiteEventStore, outbox: SqliteOutbox, db: Path,
+def test_without_inbox_the_same_chaos_duplicates_effects(store: SQLiteEventStore, outbox: SQLiteOutbox, db: Path,
                                                          tmp_path: Path) -> None:
     for order in range(20):
         place(store, outbox, str(order))
@@ -185,13 +185,13 @@ def test_without_inbox_the_same_chaos_duplicates_effects(store: SQLiteEventStore
         def publish(self, env: object) -> None:
             consumer.receive(env)  # type: ignore[arg-type]
 
-    kill_relay_repeatedly(lambda: SqliteOutbox(db), Deliver(), seed=42, crash_probability=0.2)
+    kill_relay_repeatedly(lambda: SQLiteOutbox(db), Deliver(), seed=42, crash_probability=0.2)
     result = verdict(written, consumer.effects())
     assert result.lost == 0 and result.duplicated > 0
     consumer.close()
 
 
-def test_relay_worker_publishes_new_rows_and_stops(store: SQLiteEventStore, outbox: SqliteOutbox) -> None:
+def test_relay_worker_publishes_new_rows_and_stops(store: SQLiteEventStore, outbox: SQLiteOutbox) -> None:
     publisher = RecordingPublisher()
     worker = RelayWorker(Relay(outbox, publisher), interval=0.01).start()
     try:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from course_lib import progress
-from course_lib.cli import main
 from course_lib.exercises.nb03 import check_cart
+from course_lib.ops.cli import main
 from solutions.nb03 import cart
 
 

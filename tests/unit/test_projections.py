@@ -10,26 +10,25 @@ from typing import Any, ClassVar
 import pytest
 
 from course_lib.buses import CommandBus, QueryBus
-from course_lib.domain.commands import AddItem, PlaceOrder, SubmitOrder, register_shop_handlers
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import CourseError, ServiceUnavailable
 from course_lib.eventstore.memory import InMemoryEventStore
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messages import Envelope, Message
-from course_lib.projections import (
-    CRASH_POINTS,
+from course_lib.projections import CRASH_POINTS, Projection, Projector, SQLiteReadModels, Tx, WaitForGap, dump
+from course_lib.projections.testing import crash_everywhere
+from course_lib.shop.commands import AddItem, PlaceOrder, SubmitOrder, register_shop_handlers
+from course_lib.shop.events import OrderCreated
+from course_lib.shop.projections import (
     CustomerTotals,
     DailySales,
+    GetCustomerTotals,
+    GetDailySales,
+    GetOrder,
+    ListOrders,
     OrderSummaries,
-    Projection,
-    Projector,
-    SQLiteReadModels,
-    Tx,
-    WaitForGap,
-    dump,
+    register_shop_queries,
 )
-from course_lib.projections.shop import GetCustomerTotals, GetDailySales, GetOrder, ListOrders, register_shop_queries
-from course_lib.projections.testing import crash_everywhere, seed_shop_history
+from course_lib.shop.testing import seed_shop_history
 from course_lib.waiting import WaitTimeout, wait_until
 
 

@@ -11,16 +11,16 @@ from typing import Any, ClassVar
 import pytest
 
 from course_lib.buses import CommandBus, QueryBus
-from course_lib.domain.commands import register_shop_handlers
-from course_lib.domain.events import OrderItemAdded
 from course_lib.eventstore.memory import InMemoryEventStore
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.exercises import nb04
+from course_lib.labs.projector_crash import KILLED_EXIT_CODE
 from course_lib.messages import Envelope, Message
-from course_lib.projections import OrderSummaries, Projection, Projector, SQLiteReadModels, Tx, WaitForGap, dump
-from course_lib.projections.crashdemo import KILLED_EXIT_CODE
-from course_lib.projections.shop import register_shop_queries
-from course_lib.projections.testing import seed_shop_history
+from course_lib.projections import Projection, Projector, SQLiteReadModels, Tx, WaitForGap, dump
+from course_lib.shop.commands import register_shop_handlers
+from course_lib.shop.events import OrderItemAdded
+from course_lib.shop.projections import OrderSummaries, register_shop_queries
+from course_lib.shop.testing import seed_shop_history
 from course_lib.widgets.cqrs_dashboard import CqrsDashboard
 from solutions import nb04 as solution
 
@@ -141,7 +141,7 @@ def test_a_projector_killed_mid_batch_restarts_to_the_exact_read_model(tmp_path:
     head = seed_shop_history(store, orders=12)
     read_db = tmp_path / "read.db"
     killed = subprocess.run(
-        [sys.executable, "-m", "course_lib.projections.crashdemo", str(events), str(read_db), "17",
+        [sys.executable, "-m", "course_lib.labs.projector_crash", str(events), str(read_db), "17",
          "--batch-size", "5"], capture_output=True, text=True, timeout=60)
     assert killed.returncode == KILLED_EXIT_CODE, killed.stderr
     read_models = SQLiteReadModels(read_db)

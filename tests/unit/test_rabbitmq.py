@@ -8,7 +8,6 @@ from typing import Any
 import pika
 import pytest
 
-from course_lib.domain.events import ALL_EVENTS, OrderCreated, OrderPaid
 from course_lib.errors import ServiceUnavailable
 from course_lib.exercises import nb05, nb06
 from course_lib.messages import envelope, routing_key, to_bytes
@@ -26,6 +25,7 @@ from course_lib.messaging.rabbitmq import (
     x_death_count,
 )
 from course_lib.messaging.rabbitmq.wire import decode
+from course_lib.shop.events import ALL_EVENTS, OrderCreated, OrderPaid
 from solutions import nb05 as solution05
 from solutions import nb06 as solution06
 

@@ -10,7 +10,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from course_lib.config import Settings
-from course_lib.services import NOTEBOOK_NEEDS, ServiceMissing, require
+from course_lib.ops.services import NOTEBOOK_NEEDS, ServiceMissing, require
 from tests.conftest import ROOT
 from tests.ports import free_port
 
@@ -71,7 +71,7 @@ def test_each_notebook_requires_what_its_code_uses_in_its_first_cell(path: Path)
     assert _required(source) == NOTEBOOK_NEEDS[path.name[:2]]
     if NOTEBOOK_NEEDS[path.name[:2]]:
         first_statements = [ast.unparse(node) for node in ast.parse(source).body[:2]]
-        assert first_statements[0] == "from course_lib.services import require", "require must come first"
+        assert first_statements[0] == "from course_lib.ops.services import require", "require must come first"
         assert first_statements[1].startswith("require("), "require must run before anything that connects"
 
 

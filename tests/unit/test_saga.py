@@ -7,7 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.domain.services import (
+from course_lib.sagas import (
+    Backoff,
+    Orchestrator,
+    SagaDefinition,
+    SagaDefinitionError,
+    SQLiteSagaLog,
+    Step,
+    StepContext,
+    UnknownSaga,
+    definition_mermaid,
+    run_mermaid,
+    unfinished,
+)
+from course_lib.sagas.log import fold
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import (
     FaultInjector,
     OutOfStock,
     PaymentService,
@@ -15,37 +30,21 @@ from course_lib.domain.services import (
     Shop,
     SimulatedCrash,
 )
-from course_lib.sagas import (
-    Backoff,
-    Orchestrator,
-    SagaDefinition,
-    SagaDefinitionError,
-    SqliteSagaLog,
-    Step,
-    StepContext,
-    UnknownSaga,
-    definition_mermaid,
-    order_data,
-    order_saga,
-    run_mermaid,
-    unfinished,
-)
-from course_lib.sagas.log import fold
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> SqliteSagaLog:
-    saga_log = SqliteSagaLog(tmp_path / "sagas.db")
+def log(tmp_path: Path) -> SQLiteSagaLog:
+    saga_log = SQLiteSagaLog(tmp_path / "sagas.db")
     yield saga_log
     saga_log.close()
 
 
-def make(shop: Shop, log: SqliteSagaLog, **kwargs: object) -> tuple[Orchestrator, list[float]]:
+def make(shop: Shop, log: SQLiteSagaLog, **kwargs: object) -> tuple[Orchestrator, list[float]]:
     delays: list[float] = []
     return Orchestrator(order_saga(shop), log, sleep=delays.append, **kwargs), delays  # type: ignore[arg-type]
 
 
-def test_happy_path_runs_every_step_once(log: SqliteSagaLog) -> None:
+def test_happy_path_runs_every_step_once(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     orch, _ = make(shop, log)
     state = orch.start("s1", order_data("o-1", {"mug": 2}, 2500))
@@ -58,21 +57,21 @@ def test_happy_path_runs_every_step_once(log: SqliteSagaLog) -> None:
     assert state.data["payment_id"] == "pay-o-1-1"
 
 
-def test_declined_card_compensates_reservation_without_retrying(log: SqliteSagaLog) -> None:
+def test_declined_card_compensates_reservation_without_retrying(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     shop.faults.fail("payment.charge", "declined", times=None)
     orch, delays = make(shop, log)
     state = orch.start("s1", order_data())
     assert state.status == "compensated"
     assert state.failed_step == "charge_payment"
-    assert "PaymentDeclined" in state.error
+    assert "CardDeclined" in state.error
     assert state.compensated == ["reserve_inventory"]
     assert shop.inventory.stock["mug"] == 10
     assert delays == []  # a business "no" is not retried
     assert shop.payment.calls == 1
 
 
-def test_transient_failure_is_retried_with_growing_backoff(log: SqliteSagaLog) -> None:
+def test_transient_failure_is_retried_with_growing_backoff(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     shop.faults.fail("shipping.create_shipment", "unavailable", times=2)
     orch, delays = make(shop, log, backoff=Backoff(initial_s=0.001, factor=3, max_s=1))
@@ -82,7 +81,7 @@ def test_transient_failure_is_retried_with_growing_backoff(log: SqliteSagaLog) -
     assert state.attempts["create_shipment"] == 3
 
 
-def test_timeout_after_effect_is_safe_to_retry_with_the_same_key(log: SqliteSagaLog) -> None:
+def test_timeout_after_effect_is_safe_to_retry_with_the_same_key(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     shop.faults.fail("payment.charge", "timeout", times=1)  # the charge happens, the reply is lost
     orch, _ = make(shop, log)
@@ -101,7 +100,7 @@ def test_without_idempotency_key_a_retry_after_timeout_charges_twice() -> None:
     assert payment.charges == [("o-1", 100), ("o-1", 100)]
 
 
-def test_exhausted_retries_fail_the_step(log: SqliteSagaLog) -> None:
+def test_exhausted_retries_fail_the_step(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     shop.faults.fail("shipping.create_shipment", "unavailable", times=None)
     orch, delays = make(shop, log)
@@ -112,7 +111,7 @@ def test_exhausted_retries_fail_the_step(log: SqliteSagaLog) -> None:
     assert shop.payment.balance("o-1") == 0
 
 
-def test_step_timeout_counts_as_a_failed_attempt(log: SqliteSagaLog) -> None:
+def test_step_timeout_counts_as_a_failed_attempt(log: SQLiteSagaLog) -> None:
     release = threading.Event()
     calls: list[int] = []
 
@@ -133,7 +132,7 @@ def test_step_timeout_counts_as_a_failed_attempt(log: SqliteSagaLog) -> None:
     assert any(e.kind == "attempt_failed" and "StepTimeout" in e.detail for e in state.entries)
 
 
-def test_failing_compensation_ends_in_needs_attention_and_can_be_retried(log: SqliteSagaLog) -> None:
+def test_failing_compensation_ends_in_needs_attention_and_can_be_retried(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     shop.faults.fail("payment.charge", "declined", times=None)
     shop.faults.fail("inventory.release", "unavailable", times=None)
@@ -150,7 +149,7 @@ def test_failing_compensation_ends_in_needs_attention_and_can_be_retried(log: Sq
     assert shop.inventory.stock["mug"] == 10
 
 
-def test_out_of_stock_fails_first_step_with_nothing_to_compensate(log: SqliteSagaLog) -> None:
+def test_out_of_stock_fails_first_step_with_nothing_to_compensate(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     orch, _ = make(shop, log)
     state = orch.start("s1", order_data(items={"poster": 3}))
@@ -161,17 +160,17 @@ def test_out_of_stock_fails_first_step_with_nothing_to_compensate(log: SqliteSag
 
 def test_log_survives_reopening_and_resume_of_finished_saga_is_a_no_op(tmp_path: Path) -> None:
     shop = Shop.seeded(0)
-    first = SqliteSagaLog(tmp_path / "l.db")
+    first = SQLiteSagaLog(tmp_path / "l.db")
     Orchestrator(order_saga(shop), first).start("s1", order_data())
     first.close()
-    again = SqliteSagaLog(tmp_path / "l.db")
+    again = SQLiteSagaLog(tmp_path / "l.db")
     state = Orchestrator(order_saga(shop), again).resume("s1")
     again.close()
     assert state.status == "completed"
     assert shop.payment.calls == 1
 
 
-def test_unknown_saga_and_duplicate_start_are_clear_errors(log: SqliteSagaLog) -> None:
+def test_unknown_saga_and_duplicate_start_are_clear_errors(log: SQLiteSagaLog) -> None:
     orch, _ = make(Shop.seeded(0), log)
     with pytest.raises(UnknownSaga, match="start it with"):
         orch.resume("nope")
@@ -203,7 +202,7 @@ def test_fault_injector_is_repeatable_for_a_seed() -> None:
         FaultInjector().fail("x", "boom")  # type: ignore[arg-type]
 
 
-def test_crash_fault_is_not_swallowed_by_the_orchestrator(log: SqliteSagaLog) -> None:
+def test_crash_fault_is_not_swallowed_by_the_orchestrator(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     shop.faults.fail("shipping.create_shipment", "crash")
     orch, _ = make(shop, log)
@@ -222,7 +221,7 @@ def test_inventory_out_of_stock_raises() -> None:
     assert shop.inventory.stock["poster"] == 2
 
 
-def test_mermaid_definition_and_run_path(log: SqliteSagaLog) -> None:
+def test_mermaid_definition_and_run_path(log: SQLiteSagaLog) -> None:
     shop = Shop.seeded(0)
     saga = order_saga(shop)
     text = definition_mermaid(saga)
@@ -238,7 +237,7 @@ def test_mermaid_definition_and_run_path(log: SqliteSagaLog) -> None:
         assert line in run
 
 
-def test_fold_tracks_data_from_step_results(log: SqliteSagaLog) -> None:
+def test_fold_tracks_data_from_step_results(log: SQLiteSagaLog) -> None:
     orch, _ = make(Shop.seeded(0), log)
     orch.start("s1", order_data())
     state = fold(log.entries("s1"))
@@ -255,4 +254,4 @@ def test_open_log_by_url(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="sqlite:///path or postgresql"), open_log("mysql://nope"):
         pass
     with pytest.raises(ValueError, match="synchronous"):
-        SqliteSagaLog(tmp_path / "x.db", synchronous="SOMETIMES")
+        SQLiteSagaLog(tmp_path / "x.db", synchronous="SOMETIMES")

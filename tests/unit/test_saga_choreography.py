@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.domain.services import Shop
-from course_lib.sagas.choreography import (
-    CheckoutRequested,
-    cycles,
-    dependencies,
-    dependency_mermaid,
-    run_in_memory,
-    shop_participants,
-)
+from course_lib.sagas.choreography import cycles, dependencies, dependency_mermaid, run_in_memory
+from course_lib.shop.choreography import CheckoutRequested, shop_participants
+from course_lib.shop.services import Shop
 
 CHECKOUT = CheckoutRequested(order_id="o-1", items={"mug": 2}, total_cents=2500)
 

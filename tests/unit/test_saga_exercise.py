@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from course_lib.domain.services import GiftWrapService
 from course_lib.exercises.nb09 import CHECKS, check_gift_wrap
 from course_lib.sagas import SagaDefinition, Step, StepContext
+from course_lib.shop.services import GiftWrapService
 from solutions.nb09 import ANSWERS
 
 
@@ -62,3 +63,27 @@ def test_code_that_raises_becomes_a_verdict() -> None:
 
     result = check_gift_wrap(broken)
     assert not result.solved and "KeyError" in result.message
+
+
+def test_the_notebooks_broken_runner_undoes_in_forward_order() -> None:
+    """What notebook 09's find-the-bug text says of the runner it hands over: the oldest step is undone first."""
+    import nbformat
+
+    from course_lib.exercises.nb09 import run_with_failure
+
+    notebook = nbformat.read(Path(__file__).resolve().parents[2] / "notebooks" / "09_sagas.ipynb", as_version=4)
+    (source,) = [c.source for c in notebook.cells if "# Broken on purpose: repair it" in c.source]
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)
+    returned, journal = run_with_failure(namespace["run_saga"])
+    undone = [entry for entry in journal if entry.startswith("undo ")]
+    assert undone == ["undo reserve_inventory", "undo charge_payment", "undo wrap_gift"]
+    assert returned == ["reserve_inventory", "charge_payment", "wrap_gift"]
+
+
+def test_the_wrong_runners_differ_from_a_right_one_in_one_decision() -> None:
+    """The wrong repairs set one option of ``_run_saga``; with none set, it must pass, or they prove nothing."""
+    from course_lib.exercises.nb09 import check_compensation_order
+    from solutions.wrong.nb09 import _run_saga
+
+    assert check_compensation_order(_run_saga).solved

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.domain.services import BusinessRuleViolation, Shop, SimulatedCrash
-from course_lib.sagas import Orchestrator, SagaDefinition, SqliteSagaLog, Step, StepContext, order_data, order_saga
+from course_lib.sagas import Orchestrator, SagaDefinition, SQLiteSagaLog, Step, StepContext
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import BusinessRuleViolation, Shop, SimulatedCrash
 
 N = 5
 
@@ -45,14 +46,14 @@ def saga_of(n: int, ledger: Ledger) -> SagaDefinition:
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> Iterator[SqliteSagaLog]:
-    saga_log = SqliteSagaLog(tmp_path / "sagas.db")
+def log(tmp_path: Path) -> Iterator[SQLiteSagaLog]:
+    saga_log = SQLiteSagaLog(tmp_path / "sagas.db")
     yield saga_log
     saga_log.close()
 
 
 @pytest.mark.parametrize("k", range(1, N + 1))
-def test_failure_at_step_k_compensates_1_to_k_minus_1_in_reverse_exactly_once(log: SqliteSagaLog, k: int) -> None:
+def test_failure_at_step_k_compensates_1_to_k_minus_1_in_reverse_exactly_once(log: SQLiteSagaLog, k: int) -> None:
     ledger = Ledger(fail_at=f"do s{k}")
     state = Orchestrator(saga_of(N, ledger), log, sleep=lambda _: None).start("saga", {})
     done = [f"do s{i}" for i in range(1, k)]
@@ -76,7 +77,7 @@ SCENARIOS = [None, *(f"do s{k}" for k in range(1, N + 1))]
 @pytest.mark.parametrize("fail_at", SCENARIOS, ids=lambda f: f"fail-{f}" if f else "happy")
 def test_crash_at_every_point_then_resume_equals_uninterrupted_run(tmp_path: Path, fail_at: str | None) -> None:
     def run(hook, db: Path, ledger: Ledger):
-        saga_log = SqliteSagaLog(db)
+        saga_log = SQLiteSagaLog(db)
         try:
             return Orchestrator(saga_of(N, ledger), saga_log, sleep=lambda _: None, crash_hook=hook).start("saga", {})
         finally:
@@ -97,7 +98,7 @@ def test_crash_at_every_point_then_resume_equals_uninterrupted_run(tmp_path: Pat
 
         with pytest.raises(SimulatedCrash):
             run(die_once, db, ledger)
-        restarted = SqliteSagaLog(db)  # a new process: new connection, new orchestrator, same log
+        restarted = SQLiteSagaLog(db)  # a new process: new connection, new orchestrator, same log
         try:
             resumed = Orchestrator(saga_of(N, ledger), restarted, sleep=lambda _: None).resume_all()
         finally:
@@ -119,7 +120,7 @@ def test_shop_saga_crash_anywhere_resumes_to_the_same_shop_state(tmp_path: Path,
         return shop
 
     def run(shop: Shop, db: Path, hook=None):
-        saga_log = SqliteSagaLog(db)
+        saga_log = SQLiteSagaLog(db)
         try:
             return Orchestrator(order_saga(shop), saga_log, sleep=lambda _: None, crash_hook=hook).start(
                 "o-9", order_data("o-9"))
@@ -140,7 +141,7 @@ def test_shop_saga_crash_anywhere_resumes_to_the_same_shop_state(tmp_path: Path,
 
         with pytest.raises(SimulatedCrash):
             run(shop, tmp_path / f"c{n}.db", die)
-        saga_log = SqliteSagaLog(tmp_path / f"c{n}.db")
+        saga_log = SQLiteSagaLog(tmp_path / f"c{n}.db")
         try:
             (state,) = Orchestrator(order_saga(shop), saga_log, sleep=lambda _: None).resume_all()
         finally:
@@ -149,7 +150,7 @@ def test_shop_saga_crash_anywhere_resumes_to_the_same_shop_state(tmp_path: Path,
         assert shop.snapshot() == reference_shop.snapshot(), f"crash at {point!r}"
 
 
-def test_context_carries_stable_idempotency_key_across_retries(log: SqliteSagaLog) -> None:
+def test_context_carries_stable_idempotency_key_across_retries(log: SQLiteSagaLog) -> None:
     keys: list[str] = []
 
     def flaky(ctx: StepContext) -> None:

@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.commands import PayOrder, PlaceOrder, SubmitOrder
-from course_lib.domain.events import OrderCreated, OrderPaid, OrderSubmitted, PaymentCharged, StockReserved
 from course_lib.messages import Envelope, envelope
+from course_lib.shop.commands import PayOrder, PlaceOrder, SubmitOrder
+from course_lib.shop.events import OrderCreated, OrderPaid, OrderSubmitted, PaymentCharged, StockReserved
 from course_lib.tracing import (
     TraceError,
     build_trace,

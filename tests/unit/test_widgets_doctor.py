@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from course_lib.config import Settings
-from course_lib.doctor import CheckResult, DoctorReport
+from course_lib.ops.doctor import CheckResult, DoctorReport
 from course_lib.widgets.doctor import DoctorPanel
 from course_lib.widgets.warmup import DrainTimeSlider, drain_time_s
 

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated, OrderItemAdded, StockReserved
-from course_lib.domain.order import Order
 from course_lib.eventstore import InMemoryEventStore
 from course_lib.messages import envelope
+from course_lib.shop.events import OrderCreated, OrderItemAdded, StockReserved
+from course_lib.shop.order import Order
 from course_lib.widgets.event_inspector import EventInspector
 from course_lib.widgets.store_view import StoreView
 from course_lib.widgets.time_travel import TimeTravel

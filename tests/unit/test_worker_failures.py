@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from course_lib.domain.events import OrderCreated
-from course_lib.domain.services import SimulatedCrash
 from course_lib.errors import WorkerFailed
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.messaging.kafka import PartitionLag, Record
 from course_lib.messaging.kafka.deadletter import HEADER_NULL_HEADERS, HEADER_NULL_KEY, send_to_dead_letter
 from course_lib.messaging.kafka.records import WireRecord
-from course_lib.outbox import RecordingPublisher, Relay, RelayWorker, SqliteOutbox
-from course_lib.sagas import Orchestrator, ResumeFailed, SagaDefinition, SqliteSagaLog, Step, StepContext
+from course_lib.outbox import RecordingPublisher, Relay, RelayWorker, SQLiteOutbox
+from course_lib.sagas import Orchestrator, ResumeFailed, SagaDefinition, SQLiteSagaLog, Step, StepContext
+from course_lib.shop.events import OrderCreated
+from course_lib.shop.services import SimulatedCrash
 from course_lib.waiting import wait_until
 from course_lib.widgets.partition_view import PartitionBoard
 
@@ -31,7 +31,7 @@ class CrashingPublisher(RecordingPublisher):
 
 
 def test_a_relay_that_dies_says_why_on_stop_and_join(tmp_path: Path) -> None:
-    store, outbox = SQLiteEventStore(tmp_path / "shop.db"), SqliteOutbox(tmp_path / "shop.db")
+    store, outbox = SQLiteEventStore(tmp_path / "shop.db"), SQLiteOutbox(tmp_path / "shop.db")
     store.append("order-1", [OrderCreated(order_id="1", customer_id="c")], in_transaction=outbox.hook)
     worker = RelayWorker(Relay(outbox, CrashingPublisher()), interval=0.01).start()
     try:
@@ -49,7 +49,7 @@ def test_a_relay_that_dies_says_why_on_stop_and_join(tmp_path: Path) -> None:
 
 
 def test_a_relay_that_keeps_failing_keeps_only_recent_errors(tmp_path: Path) -> None:
-    store, outbox = SQLiteEventStore(tmp_path / "shop.db"), SqliteOutbox(tmp_path / "shop.db")
+    store, outbox = SQLiteEventStore(tmp_path / "shop.db"), SQLiteOutbox(tmp_path / "shop.db")
     store.append("order-1", [OrderCreated(order_id="1", customer_id="c")], in_transaction=outbox.hook)
     publisher = RecordingPublisher()
     publisher.fail_next(1_000)
@@ -74,15 +74,15 @@ def _saga(result: Callable[[StepContext], Any], undone: list[str]) -> SagaDefini
 
 
 @pytest.fixture
-def saga_log(tmp_path: Path) -> Iterator[SqliteSagaLog]:
-    log = SqliteSagaLog(tmp_path / "saga.db")
+def saga_log(tmp_path: Path) -> Iterator[SQLiteSagaLog]:
+    log = SQLiteSagaLog(tmp_path / "saga.db")
     yield log
     log.close()
 
 
 @pytest.mark.parametrize("returned", ["a string", [("k", object())], {"when": object()}, 42])
 def test_a_step_that_returns_what_the_log_cannot_keep_fails_and_compensates(
-        saga_log: SqliteSagaLog, returned: object) -> None:
+        saga_log: SQLiteSagaLog, returned: object) -> None:
     undone: list[str] = []
     state = Orchestrator(_saga(lambda ctx: returned, undone), saga_log, sleep=lambda _: None).start("s", {})
     assert state.status == "compensated" and state.failed_step == "second"
@@ -90,7 +90,7 @@ def test_a_step_that_returns_what_the_log_cannot_keep_fails_and_compensates(
     assert undone == ["first"]
 
 
-def test_resume_all_resumes_every_saga_it_can_then_names_the_others(saga_log: SqliteSagaLog) -> None:
+def test_resume_all_resumes_every_saga_it_can_then_names_the_others(saga_log: SQLiteSagaLog) -> None:
     def die_before_second(where: str) -> None:
         if where == "before second":
             raise SimulatedCrash(where)

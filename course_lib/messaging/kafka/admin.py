@@ -1,4 +1,4 @@
-"""Topics, consumer-group offsets and lag.
+"""Topics, consumer-group offsets and lag (in records, and in time: the age of the next unread record).
 
 Three offsets bound a partition, and they are easy to mix up:
 
@@ -9,7 +9,7 @@ Three offsets bound a partition, and they are easy to mix up:
   ``read_committed`` consumer stops earlier still, at the **last stable offset** (before the first record of a
   transaction that is still open).
 
-Lag here is *high-water mark − where the group resumes*, as ``kafka-consumer-groups --describe`` computes it. The
+Lag in records is *high-water mark − where the group resumes*, as ``kafka-consumer-groups --describe`` computes it. The
 group resumes at its committed offset; with no committed offset (or one below the log start, deleted by retention)
 it resumes where ``auto_offset_reset`` says: the log start (``earliest``, the course's setting) or the high-water
 mark (``latest``). ``kafka-consumer-groups`` prints ``-`` as the current offset and lag of such a partition.
@@ -21,6 +21,7 @@ route is correct on Apache Kafka too.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -30,8 +31,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
 from course_lib.errors import CourseError
+from course_lib.messaging.kafka.connection import connect
 from course_lib.messaging.kafka.consumer import _highwaters
-from course_lib.messaging.kafka.errors import connect
+from course_lib.messaging.kafka.errors import TopicNotFound
 from course_lib.messaging.kafka.settings import bootstrap_or_default
 from course_lib.waiting import wait_until
 
@@ -81,6 +83,17 @@ def resume_offset(committed: int | None, log_start: int, end: int, auto_offset_r
     return log_start if auto_offset_reset == "earliest" else end
 
 
+@dataclass(frozen=True)
+class LagInTime:
+    """Lag in time (see ``Topics.lag_in_time``) on one partition: records behind, the timestamp of the next
+    record to read (None if none), and its age in seconds."""
+
+    partition: int
+    records: int
+    next_timestamp_ms: int | None
+    age_s: float
+
+
 class Topics:
     """Create, describe and delete topics; read group offsets and lag. Create topics explicitly: auto-created
     topics get the broker's default partition count (4 on Tansu, 1 on Apache Kafka)."""
@@ -103,10 +116,10 @@ class Topics:
         return self.describe(name)
 
     def describe(self, name: str) -> TopicInfo:
-        """The topic's partition count; a clear error when it does not exist."""
+        """The topic's partition count; ``TopicNotFound`` when it does not exist."""
         described = self._admin.describe_topics([name])
         if not described or described[0].get("error_code") or not described[0].get("partitions"):
-            raise CourseError(f"topic {name!r} does not exist: create it with Topics.create({name!r}, partitions=N)")
+            raise TopicNotFound(name)
         return TopicInfo(name, len(described[0]["partitions"]))
 
     def exists(self, name: str) -> bool:
@@ -178,6 +191,42 @@ class Topics:
             resumes = resume_offset(committed.get(p), starts.get(p, 0), end, auto_offset_reset)
             lags[p] = PartitionLag(p, committed.get(p), end, end - resumes, starts.get(p, 0), auto_offset_reset)
         return lags
+
+    def lag_in_time(self, group_id: str, topic: str, *, now_ms: int | None = None,
+                    timeout: float = 5.0) -> dict[int, LagInTime]:
+        """Per partition: how many records ``group_id`` is behind, and how old the next one it reads is.
+
+        Lag in records says how much work waits, not how late the group is: 40 records are 40 ms behind on a busy
+        topic and 40 minutes on a quiet one. Lag in time is the age of the record the group reads next — its
+        timestamp (the producer's ``CreateTime``, unless the topic uses ``LogAppendTime``) against now: what a
+        freshness objective ("orders are processed within 30 s") is about. A partition with no lag is 0 s behind.
+        """
+        lags = self.lag(group_id, topic, timeout)
+        behind = {p: lag for p, lag in lags.items() if lag.lag > 0}
+        stamps: dict[int, int] = {}
+        if behind:
+            probe: KafkaConsumer = connect(lambda: KafkaConsumer(
+                bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=100),
+                self.bootstrap)
+            try:
+                partitions = {p: TopicPartition(topic, p) for p in behind}
+                probe.assign(list(partitions.values()))
+                for p, tp in partitions.items():
+                    probe.seek(tp, behind[p].resumes_at)
+
+                def all_stamped() -> bool:
+                    for tp, records in probe.poll(timeout_ms=100).items():
+                        if records and tp.partition not in stamps:
+                            stamps[tp.partition] = int(records[0].timestamp)
+                            probe.pause(tp)  # one record per partition is all we need
+                    return len(stamps) == len(partitions)
+
+                wait_until(all_stamped, timeout=timeout, interval=0.0, what=f"the next unread record of {topic!r}")
+            finally:
+                probe.close(autocommit=False)
+        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        return {p: LagInTime(p, lag.lag, stamps.get(p), max(0.0, (now - stamps[p]) / 1000) if p in stamps else 0.0)
+                for p, lag in lags.items()}
 
     def close(self) -> None:
         self._admin.close()

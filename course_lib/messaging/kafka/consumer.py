@@ -17,14 +17,16 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from course_lib.messaging.kafka.errors import connect
+from course_lib.messages import Registry
+from course_lib.messaging.kafka.connection import connect
+from course_lib.messaging.kafka.errors import TopicNotFound
 from course_lib.messaging.kafka.records import Record
 from course_lib.messaging.kafka.settings import CONSUMER_DEFAULTS, bootstrap_or_default
-from course_lib.waiting import wait_until
+from course_lib.waiting import WaitTimeout, wait_until
 
 
 def _poll_bounded(consumer: KafkaConsumer, max_messages: int, timeout: float,
-                  stop_when_idle: bool = False) -> list[Record]:
+                  stop_when_idle: bool = False, reg: Registry | None = None) -> list[Record]:
     """Poll until ``max_messages`` records or ``timeout`` seconds, whichever comes first; with ``stop_when_idle``,
     also when a poll after the first records comes back empty (the backlog is drained)."""
     records: list[Record] = []
@@ -38,23 +40,32 @@ def _poll_bounded(consumer: KafkaConsumer, max_messages: int, timeout: float,
         if stop_when_idle and records and not batch:
             break
         for raws in batch.values():
-            records.extend(Record.from_kafka(raw) for raw in raws)
+            records.extend(Record.from_kafka(raw, reg) for raw in raws)
     return records
 
 
 class TopicReader:
-    """Reads every partition of ``topic`` without a group. Reuse one reader across cells: it keeps its position."""
+    """Reads every partition of ``topic`` without a group. Reuse one reader across cells: it keeps its position.
+
+    ``registry`` decodes the records' envelopes (default: the global one), e.g. one with your own upcasters.
+    """
 
     def __init__(self, topic: str, bootstrap: str | None = None, *, from_beginning: bool = True,
-                 isolation_level: str = "read_uncommitted", **overrides: Any) -> None:
+                 isolation_level: str = "read_uncommitted", registry: Registry | None = None,
+                 **overrides: Any) -> None:
         self.topic = topic
+        self.registry = registry
         self.bootstrap = bootstrap_or_default(bootstrap)
         config = {**CONSUMER_DEFAULTS, "isolation_level": isolation_level, **overrides}
         config.pop("session_timeout_ms"), config.pop("heartbeat_interval_ms")
         self._consumer: KafkaConsumer = connect(
             lambda: KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, **config), self.bootstrap)
-        partitions = wait_until(lambda: self._consumer.partitions_for_topic(topic), timeout=10,
-                                what=f"metadata for topic {topic!r} (create it first with Topics.create)")
+        try:
+            partitions = wait_until(lambda: self._consumer.partitions_for_topic(topic), timeout=10,
+                                    what=f"metadata for topic {topic!r}")
+        except WaitTimeout:
+            self._consumer.close(autocommit=False)
+            raise TopicNotFound(topic) from None
         self.partitions = [TopicPartition(topic, p) for p in sorted(partitions)]
         self._consumer.assign(self.partitions)
         if from_beginning:
@@ -71,7 +82,7 @@ class TopicReader:
 
     def read(self, max_messages: int = 100, timeout: float = 5.0) -> list[Record]:
         """Up to ``max_messages`` records, waiting at most ``timeout`` seconds."""
-        return _poll_bounded(self._consumer, max_messages, timeout)
+        return _poll_bounded(self._consumer, max_messages, timeout, reg=self.registry)
 
     def read_all(self, timeout: float = 5.0, max_messages: int = 1_000_000) -> list[Record]:
         """Everything up to the end of every partition (as seen now), bounded by ``timeout``."""
@@ -129,9 +140,9 @@ def _highwaters(consumer: KafkaConsumer, partitions: Iterable[TopicPartition], t
 
 
 def read_topic(topic: str, bootstrap: str | None = None, *, max_messages: int = 1000, timeout: float = 5.0,
-               isolation_level: str = "read_uncommitted") -> list[Record]:
+               isolation_level: str = "read_uncommitted", registry: Registry | None = None) -> list[Record]:
     """Every record of ``topic`` from the beginning (bounded). Opens and closes its own reader."""
-    with TopicReader(topic, bootstrap, isolation_level=isolation_level) as reader:
+    with TopicReader(topic, bootstrap, isolation_level=isolation_level, registry=registry) as reader:
         return reader.read_all(timeout=timeout, max_messages=max_messages)
 
 
@@ -139,9 +150,10 @@ class GroupConsumer:
     """A member of a consumer group, polled from the caller's thread. Commits only when you call ``commit()``."""
 
     def __init__(self, topic: str, group_id: str, bootstrap: str | None = None, *,
-                 client_id: str = "course-consumer", **overrides: Any) -> None:
+                 client_id: str = "course-consumer", registry: Registry | None = None, **overrides: Any) -> None:
         self.topic = topic
         self.group_id = group_id
+        self.registry = registry
         self.bootstrap = bootstrap_or_default(bootstrap)
         config = {**CONSUMER_DEFAULTS, "client_id": client_id, **overrides}
         self._consumer: KafkaConsumer = connect(
@@ -153,21 +165,22 @@ class GroupConsumer:
     def raw(self) -> KafkaConsumer:
         return self._consumer
 
+    @property
     def assignment(self) -> list[int]:
-        """The partitions this member owns right now."""
+        """The partitions this member owns right now (a property, as on ``GroupWorker``)."""
         return sorted(tp.partition for tp in self._consumer.assignment())
 
     def wait_for_assignment(self, timeout: float = 15.0) -> list[int]:
         """Poll (buffering nothing) until the group has given this member partitions."""
         def assigned() -> list[int]:
             self._consumer.poll(timeout_ms=100, max_records=1, update_offsets=False)
-            return self.assignment()
+            return self.assignment
 
         return wait_until(assigned, timeout=timeout, interval=0.0, what=f"an assignment in group {self.group_id!r}")
 
     def poll(self, max_messages: int = 100, timeout: float = 5.0) -> list[Record]:
         """Up to ``max_messages`` records; they count as processed for the next ``commit()``."""
-        records = _poll_bounded(self._consumer, max_messages, timeout)
+        records = _poll_bounded(self._consumer, max_messages, timeout, reg=self.registry)
         for record in records:
             self._processed[TopicPartition(record.topic, record.partition)] = record.offset + 1
         return records

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
-from course_lib.errors import CourseError, ServiceUnavailable
-from course_lib.services.kafka_probe import api_keys
-
-T = TypeVar("T")
-
-FIX = ("start the embedded broker with `python -m course_lib services start` "
-       "(or `docker compose up -d kafka`), or set COURSE_KAFKA_BOOTSTRAP_SERVERS")
+from course_lib.errors import CourseError
+from course_lib.messaging.errors import DestinationNotFound
 
 
 @dataclass(frozen=True)
@@ -42,10 +35,9 @@ class DeliveryFailed(CourseError):
         super().__init__(text)
 
 
-def connect(factory: Callable[[], T], bootstrap: str) -> T:
-    """Build a kafka-python client after a 2-second handshake, so a missing broker fails in seconds with the URL
-    and the fix instead of a 30-second client timeout."""
-    host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
-    if api_keys(host, int(port), timeout_s=2.0) is None:
-        raise ServiceUnavailable("Kafka broker", bootstrap, "no Kafka broker answered the handshake", FIX)
-    return factory()
+class TopicNotFound(DestinationNotFound):
+    """A topic that does not exist (the Kafka twin of RabbitMQ's ``QueueNotFound``)."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        super().__init__(f"topic {topic!r} does not exist: create it with Topics.create({topic!r}, partitions=N)")

@@ -29,8 +29,8 @@ from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProdu
 from kafka.record.memory_records import MemoryRecordsBuilder
 
 from course_lib.errors import CourseError, ServiceUnavailable
+from course_lib.kafka_probe import api_versions
 from course_lib.messaging.kafka.settings import bootstrap_or_default
-from course_lib.services.kafka_probe import api_versions
 
 _PRODUCE, _INIT_PRODUCER_ID = 0, 22
 _MAX_PRODUCE, _MAX_INIT = 8, 4  # versions both Apache Kafka 3.x and Tansu answer correctly

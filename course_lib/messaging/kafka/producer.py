@@ -12,25 +12,20 @@ from kafka.errors import KafkaTimeoutError
 from kafka.producer.future import FutureRecordMetadata
 
 from course_lib.messages import Envelope, to_bytes
-from course_lib.messaging.kafka.errors import DeliveryFailed, FailedRecord, connect
-from course_lib.messaging.kafka.records import (
-    HEADER_CAUSATION_ID,
-    HEADER_CORRELATION_ID,
-    HEADER_MESSAGE_ID,
-    HEADER_TYPE,
-    encode_headers,
-)
+from course_lib.messaging.headers import trace_headers
+from course_lib.messaging.kafka.connection import connect
+from course_lib.messaging.kafka.errors import DeliveryFailed, FailedRecord
+from course_lib.messaging.kafka.records import HEADER_CORRELATION_ID, HEADER_MESSAGE_ID, HEADER_TYPE, encode_headers
 from course_lib.messaging.kafka.settings import PRODUCER_DEFAULTS, bootstrap_or_default
 
 
 def envelope_headers(env: Envelope[Any]) -> dict[str, str]:
-    """The headers a consumer can route or trace on without parsing the value."""
+    """The headers a consumer can route or trace on without parsing the value: type, ids, causation and schema
+    version (the last two under the same names as on RabbitMQ)."""
     meta = env.metadata
     headers = {HEADER_TYPE: meta.type, HEADER_MESSAGE_ID: str(meta.message_id),
                HEADER_CORRELATION_ID: str(meta.correlation_id)}
-    if meta.causation_id is not None:
-        headers[HEADER_CAUSATION_ID] = str(meta.causation_id)
-    return headers
+    return headers | {name: str(value) for name, value in trace_headers(env).items()}
 
 
 class Producer:

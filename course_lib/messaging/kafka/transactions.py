@@ -29,8 +29,10 @@ from kafka.errors import KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
 from course_lib.errors import CourseError
+from course_lib.messages import Registry
+from course_lib.messaging.kafka.connection import connect
 from course_lib.messaging.kafka.consumer import _poll_bounded
-from course_lib.messaging.kafka.errors import connect
+from course_lib.messaging.kafka.errors import TopicNotFound
 from course_lib.messaging.kafka.producer import Producer
 from course_lib.messaging.kafka.records import Record
 from course_lib.messaging.kafka.settings import CONSUMER_DEFAULTS, bootstrap_or_default
@@ -109,11 +111,12 @@ class TransactionalProducer(Producer):
 
 class ExactlyOnceProcessor:
     """Reads ``source`` as group ``group_id`` (all partitions, no join) and writes ``transform``'s outputs in
-    transactions that also commit the input offsets."""
+    transactions that also commit the input offsets. ``registry`` decodes the input records' envelopes."""
 
     def __init__(self, source: str, group_id: str, transform: Transform, *, transactional_id: str,
-                 bootstrap: str | None = None) -> None:
+                 bootstrap: str | None = None, registry: Registry | None = None) -> None:
         self.source = source
+        self.registry = registry
         self.group_id = group_id
         self.transform = transform
         self.bootstrap = bootstrap_or_default(bootstrap)
@@ -123,7 +126,9 @@ class ExactlyOnceProcessor:
             lambda: KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group_id, **config), self.bootstrap)
         partitions = self._consumer.partitions_for_topic(source) or set()
         if not partitions:
-            raise CourseError(f"topic {source!r} does not exist: create it with Topics.create({source!r}, ...)")
+            self._consumer.close(autocommit=False)
+            self.producer.close()
+            raise TopicNotFound(source)
         self._partitions = [TopicPartition(source, p) for p in sorted(partitions)]
         self._consumer.assign(self._partitions)
         self.transactions = 0
@@ -135,8 +140,8 @@ class ExactlyOnceProcessor:
 
         ``crash_before_commit`` aborts instead (an in-process stand-in for a crash) and rewinds to the last
         committed offsets: the batch will be transformed again. For a real crash, kill the process in
-        ``before_commit`` (see ``course_lib.messaging.kafka.crashdemo``)."""
-        records = _poll_bounded(self._consumer, max_messages, timeout, stop_when_idle=True)
+        ``before_commit`` (see ``course_lib.labs.kafka_crashes``)."""
+        records = _poll_bounded(self._consumer, max_messages, timeout, stop_when_idle=True, reg=self.registry)
         if not records:
             return 0
         outputs = [out for record in records for out in self.transform(record)]

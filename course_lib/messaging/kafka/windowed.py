@@ -21,9 +21,9 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from course_lib.errors import CourseError
+from course_lib.messaging.kafka.connection import connect
 from course_lib.messaging.kafka.consumer import _poll_bounded, read_topic
-from course_lib.messaging.kafka.errors import connect
+from course_lib.messaging.kafka.errors import TopicNotFound
 from course_lib.messaging.kafka.producer import Producer
 from course_lib.messaging.kafka.records import Record
 from course_lib.messaging.kafka.settings import CONSUMER_DEFAULTS, bootstrap_or_default
@@ -69,7 +69,8 @@ class WindowedJob:
             self.bootstrap)
         partitions = self._consumer.partitions_for_topic(source) or set()
         if not partitions:
-            raise CourseError(f"topic {source!r} does not exist: create it with Topics.create({source!r}, ...)")
+            self._consumer.close(autocommit=False)
+            raise TopicNotFound(source)
         self._partitions = [TopicPartition(source, p) for p in sorted(partitions)]
         self.aggregator: WindowedAggregator[str] = WindowedAggregator(
             windows, grace_ms=grace_ms, resume_watermark_ms=resume, inputs=len(partitions))

@@ -7,9 +7,12 @@
 - A record whose handler raises goes to the dead-letter topic (when one is configured) with the error in its
   headers, and the worker carries on; without a dead-letter topic the worker stops *before* committing it and
   keeps the error in ``worker.error``, so nothing is skipped silently.
-- ``stop()`` commits, leaves the group (a prompt rebalance for the others) and returns within its timeout.
+- ``stop()`` commits, leaves the group (a prompt rebalance for the others) and returns within its timeout, or
+  raises ``WorkerStuck`` when a handler does not return in time. A worker runs once (``course_lib.messaging.workers``).
+- Counters are a ``WorkerStats``, the same type as the RabbitMQ worker's; ``registry`` decodes envelopes (and
+  upcasts them) in ``record.envelope()``, like the RabbitMQ worker's.
 - Nothing in a record stops the worker (dead letters are the original bytes, see ``deadletter``), nor does an
-  exception in its own bookkeeping (a failing ``on_assignment`` callback is noted in ``recent``). If the worker
+  exception in its own bookkeeping (a failing ``on_assignment`` callback is noted in ``stats.recent``). If the worker
   stops on its own (no dead-letter topic, or one that refuses the record), ``running`` turns False, the cause is
   kept in ``error``, and ``stop()`` / ``join()`` raise ``WorkerFailed`` with the cause chained.
 """
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -27,12 +29,14 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from course_lib.errors import CourseError, describe_error, raise_if_failed
+from course_lib.errors import describe_error, raise_if_failed
+from course_lib.messages import Registry
+from course_lib.messaging.kafka.connection import connect
 from course_lib.messaging.kafka.deadletter import send_to_dead_letter
-from course_lib.messaging.kafka.errors import connect
 from course_lib.messaging.kafka.producer import Producer
 from course_lib.messaging.kafka.records import Record
 from course_lib.messaging.kafka.settings import CONSUMER_DEFAULTS, bootstrap_or_default
+from course_lib.messaging.workers import WorkerStats, refuse_second_start, stop_thread
 from course_lib.waiting import wait_until
 
 Handler = Callable[[Record], Any]
@@ -56,7 +60,7 @@ class GroupWorker:
     def __init__(self, topic: str, group_id: str, handler: Handler, *, bootstrap: str | None = None,
                  name: str = "worker", dead_letter_topic: str | None = None, max_poll_records: int = 100,
                  on_assignment: Callable[[GroupWorker, list[int]], None] | None = None,
-                 **consumer_overrides: Any) -> None:
+                 registry: Registry | None = None, **consumer_overrides: Any) -> None:
         self.topic = topic
         self.group_id = group_id
         self.handler = handler
@@ -64,12 +68,9 @@ class GroupWorker:
         self.bootstrap = bootstrap_or_default(bootstrap)
         self.dead_letter_topic = dead_letter_topic
         self.on_assignment = on_assignment
-        self.processed = 0
-        self.dead_lettered = 0
-        self.commits = 0
-        self.commit_failures = 0
+        self.registry = registry  # which message classes (and upcasters) this deployment of the code knows
+        self.stats = WorkerStats()
         self.error: BaseException | None = None
-        self.recent: deque[tuple[str, str]] = deque(maxlen=50)  # what went wrong along the way, newest last
         self._config = {**CONSUMER_DEFAULTS, "client_id": name, "max_poll_records": max_poll_records,
                         **consumer_overrides}
         self._pending: dict[TopicPartition, int] = {}
@@ -84,8 +85,7 @@ class GroupWorker:
     # ---- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> GroupWorker:
         """Connect (in the caller's thread, so a missing broker raises here) and start polling in a thread."""
-        if self._thread is not None:
-            raise CourseError(f"worker {self.name!r} was already started; create a new GroupWorker to run again")
+        refuse_second_start(f"worker {self.name!r}", self._thread)
         self._consumer = connect(lambda: KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group_id,
                                                        **self._config), self.bootstrap)
         self._consumer.subscribe([self.topic], listener=_CommitBeforeRevoke(self))
@@ -98,15 +98,11 @@ class GroupWorker:
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the current batch, commit it, leave the group and close. Returns within ``timeout``.
 
-        Raises ``WorkerFailed`` (cause chained) if the worker had already stopped on its own.
+        Raises ``WorkerStuck`` if a handler still runs after ``timeout``, ``WorkerFailed`` (cause chained) if the
+        worker had already stopped on its own.
         """
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise CourseError(f"worker {self.name!r} did not stop within {timeout}s: its handler is stuck; "
-                                  f"make the handler return or raise")
-        raise_if_failed(f"worker {self.name!r}", self.error)
+        stop_thread(f"worker {self.name!r}", self._thread, timeout, self.error)
 
     def join(self, timeout: float | None = None) -> None:
         """Wait until the worker thread ends (after ``stop()``, or on its own); ``WorkerFailed`` if it died."""
@@ -160,7 +156,7 @@ class GroupWorker:
                         for raw in raws:
                             if self._stop.is_set():
                                 break
-                            self._process(Record.from_kafka(raw))
+                            self._process(Record.from_kafka(raw, self.registry))
                             done = raw.offset + 1
                     finally:  # processed (or dead-lettered) up to here: safe to commit, even if a handler raised
                         if done is not None:
@@ -168,10 +164,10 @@ class GroupWorker:
                 try:
                     self._commit()
                 except KafkaError:  # e.g. a rebalance is under way: keep the offsets and try again next round
-                    self.commit_failures += 1
+                    self.stats.commit_failures += 1
         except BaseException as exc:  # keep the reason for the notebook/test; never die silently
             self.error = exc
-            self.recent.append(("stopped", describe_error(exc)))
+            self.stats.recent.append(("stopped", describe_error(exc)))
         finally:
             self._shut_down(consumer)
 
@@ -200,17 +196,19 @@ class GroupWorker:
             self._paused.clear()
 
     def _process(self, record: Record) -> None:
+        self.stats.received += 1
         try:
             self.handler(record)
         except Exception as exc:
+            self.stats.failed += 1
             if self._dlq_producer is None or self.dead_letter_topic is None:
                 raise
             send_to_dead_letter(self._dlq_producer, self.dead_letter_topic, record, exc)
-            self.dead_lettered += 1
-            self.recent.append(("dead-lettered", f"{record.topic}[{record.partition}]@{record.offset}: "
+            self.stats.dead_lettered += 1
+            self.stats.recent.append(("dead-lettered", f"{record.topic}[{record.partition}]@{record.offset}: "
                                                  f"{describe_error(exc)}"))
         else:
-            self.processed += 1
+            self.stats.processed += 1
 
     def _commit(self, only: set[TopicPartition] | None = None, timeout_ms: int = 10_000) -> None:
         consumer = self._consumer
@@ -221,7 +219,7 @@ class GroupWorker:
         if not offsets:
             return
         consumer.commit(offsets, timeout_ms=timeout_ms)  # bounded: a stuck rebalance must not hang stop()
-        self.commits += 1
+        self.stats.commits += 1
         for tp in offsets:
             self._pending.pop(tp, None)
 
@@ -235,4 +233,4 @@ class GroupWorker:
                 try:
                     self.on_assignment(self, current)
                 except Exception as exc:  # a display callback must not stop the worker
-                    self.recent.append(("on_assignment failed", describe_error(exc)))
+                    self.stats.recent.append(("on_assignment failed", describe_error(exc)))

@@ -4,10 +4,7 @@ background consuming, retries through delay queues, dead-letter queues and queue
     from course_lib.messaging.rabbitmq import RabbitConnection, Topology, Exchange, Queue, Binding, declare
 """
 
-from course_lib.messaging.rabbitmq.confirms import ConfirmReport, FailedMessage
-from course_lib.messaging.rabbitmq.connection import RabbitConnection, connect, connection_parameters
-from course_lib.messaging.rabbitmq.consumer import QueueNotFound, consume, drain
-from course_lib.messaging.rabbitmq.management import (
+from course_lib.messaging.rabbitmq.admin import (
     QueueDepth,
     broker_version,
     close_connection,
@@ -15,8 +12,12 @@ from course_lib.messaging.rabbitmq.management import (
     passive_depth,
     queue_depth,
 )
+from course_lib.messaging.rabbitmq.confirms import ConfirmReport, FailedMessage
+from course_lib.messaging.rabbitmq.connection import RabbitConnection, connect, connection_parameters
+from course_lib.messaging.rabbitmq.consumer import consume, drain
+from course_lib.messaging.rabbitmq.errors import PublishNotConfirmed, QueueNotFound, Unroutable
 from course_lib.messaging.rabbitmq.policies import Policy, clear_policy, set_policy
-from course_lib.messaging.rabbitmq.publisher import Publisher, PublishNotConfirmed, Unroutable
+from course_lib.messaging.rabbitmq.publisher import Publisher
 from course_lib.messaging.rabbitmq.retry import (
     RetryPolicy,
     attempt_number,
@@ -36,7 +37,8 @@ from course_lib.messaging.rabbitmq.topology import (
     topic_matches,
 )
 from course_lib.messaging.rabbitmq.wire import Delivery, decode, properties_for, x_death_count
-from course_lib.messaging.rabbitmq.worker import Worker, WorkerStats
+from course_lib.messaging.rabbitmq.worker import Worker
+from course_lib.messaging.workers import WorkerStats
 
 __all__ = [
     "Binding", "ConfirmReport", "Delivery", "Exchange", "FailedMessage", "Policy", "PublishNotConfirmed", "Publisher",

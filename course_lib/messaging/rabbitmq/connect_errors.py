@@ -13,7 +13,7 @@ from pika.adapters.utils import connection_workflow
 
 from course_lib.config import redact
 from course_lib.errors import ServiceUnavailable
-from course_lib.services.failures import Advice, FailureKind, advise, host_port, network_cause
+from course_lib.failures import Advice, FailureKind, advise, host_port, network_cause
 
 START_RABBITMQ = (
     "start it with `python -m course_lib services start` (or `rabbitmq-server -detached`, "

@@ -17,9 +17,10 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from course_lib.config import get_settings
-from course_lib.messaging.rabbitmq.connect_errors import START_RABBITMQ, unavailable
+from course_lib.messaging.rabbitmq.connect_errors import unavailable
+from course_lib.messaging.rabbitmq.frames import make_tolerant
 
-__all__ = ["START_RABBITMQ", "RabbitConnection", "connect", "connection_parameters"]
+__all__ = ["RabbitConnection", "connect", "connection_parameters"]
 
 
 def connection_parameters(
@@ -45,14 +46,16 @@ def connect(
     """A blocking connection, or ``ServiceUnavailable`` naming the URL, the kind of failure and its fix.
 
     Answers within ``timeout + 2`` seconds (``timeout`` defaults to ``COURSE_CONNECT_TIMEOUT_S``), also when the
-    address accepts TCP but never speaks AMQP (a hung broker).
+    address accepts TCP but never speaks AMQP (a hung broker). Headers pika cannot decode do not take this
+    connection down (see ``frames``).
     """
     url = url or get_settings().rabbitmq_url
     params = connection_parameters(url, name=name, heartbeat=heartbeat, timeout=timeout)
     try:
-        return pika.BlockingConnection(params)
+        connection = pika.BlockingConnection(params)
     except (pika.exceptions.AMQPConnectionError, AMQPConnectorException, OSError) as exc:
         raise unavailable(exc, url, params) from exc
+    return make_tolerant(connection)
 
 
 class RabbitConnection:

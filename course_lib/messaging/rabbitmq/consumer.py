@@ -14,11 +14,8 @@ import pika.exceptions
 
 from course_lib.errors import CourseError
 from course_lib.messaging.rabbitmq.connection import RabbitConnection
+from course_lib.messaging.rabbitmq.errors import QueueNotFound
 from course_lib.messaging.rabbitmq.wire import Delivery, decode, raw_delivery
-
-
-class QueueNotFound(CourseError):
-    """Consuming from a queue that does not exist."""
 
 
 def consume(
@@ -85,7 +82,7 @@ def consume(
             channel.basic_ack(last_tag, multiple=True)
     except pika.exceptions.ChannelClosedByBroker as exc:
         if exc.reply_code == 404:
-            raise QueueNotFound(f"queue {queue!r} does not exist: declare it first (see topology.declare)") from exc
+            raise QueueNotFound(queue) from exc
         raise
     finally:
         if channel.is_open:

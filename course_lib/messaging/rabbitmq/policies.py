@@ -27,7 +27,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from course_lib.errors import CourseError
-from course_lib.messaging.rabbitmq.management import management_api
+from course_lib.messaging.rabbitmq.admin import management_api
 
 ApplyTo = Literal["queues", "exchanges", "all"]
 

@@ -1,25 +1,23 @@
 """Envelopes on the wire: AMQP properties carry the ids, the body is the envelope's JSON.
 
 The AMQP basic properties have slots for ``message_id``, ``type``, ``correlation_id`` and ``timestamp``; the
-causation id has no slot, so it travels as the ``x-causation-id`` header. Tools that know nothing of our JSON
+causation id and the schema version have none, so they travel as the ``x-causation-id`` and ``x-schema-version``
+headers, the names Kafka records use too (``course_lib.messaging.headers``). Tools that know nothing of our JSON
 (the management UI, a shovel, a tracing proxy) can still see which message caused which.
 """
 
 from __future__ import annotations
 
-import json
-import struct
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pika
-import pika.data
 from pika.spec import Basic
 
 from course_lib.errors import describe_error
 from course_lib.messages import Envelope, MalformedMessage, Message, Registry, from_json, registry
+from course_lib.messaging import headers as shared
+from course_lib.messaging.headers import trace_headers
 
 CONTENT_TYPE = "application/json"
 PERSISTENT = pika.DeliveryMode.Persistent.value
@@ -28,9 +26,7 @@ PERSISTENT = pika.DeliveryMode.Persistent.value
 def properties_for(env: Envelope[Any], headers: dict[str, Any] | None = None) -> pika.BasicProperties:
     """Persistent JSON properties carrying the envelope's ids (message, correlation, causation) and type."""
     meta = env.metadata
-    all_headers: dict[str, Any] = {"x-schema-version": meta.schema_version}
-    if meta.causation_id is not None:
-        all_headers["x-causation-id"] = str(meta.causation_id)
+    all_headers: dict[str, Any] = trace_headers(env)
     if headers:
         all_headers.update(headers)
     return pika.BasicProperties(
@@ -61,6 +57,18 @@ class Delivery:
     def headers(self) -> dict[str, Any]:
         """The AMQP headers (empty dict when there are none)."""
         return dict(self.properties.headers or {})
+
+    @property
+    def causation_id(self) -> str | None:
+        """The ``x-causation-id`` header (as on a Kafka ``Record``); None when absent or not text."""
+        value = shared.causation_id(self.headers)
+        return value if isinstance(value, str) else None
+
+    @property
+    def schema_version(self) -> int | None:
+        """The ``x-schema-version`` header (as on a Kafka ``Record``); None when absent or not an int."""
+        value = self.headers.get(shared.SCHEMA_VERSION)
+        return value if type(value) is int else None
 
     @property
     def message(self) -> Message:
@@ -141,49 +149,9 @@ def x_death_count(properties: pika.BasicProperties, *, reason: str | None = None
     return total
 
 
-def _tolerant_decode_value(encoded: bytes, offset: int) -> tuple[Any, int]:
-    """pika's field decoder, except for two values RabbitMQ passes on but pika cannot decode.
-
-    pika decodes headers inside its frame reader, where an exception takes the whole connection down before any
-    consumer code runs; the broker then redelivers the message to the next consumer, which dies the same way.
-    - A timestamp beyond what ``datetime`` holds (year 10000 on) stays an int (seconds since 1970).
-    - A table or array nested deeper than Python's recursion limit stays its encoded bytes.
-    """
-    kind = encoded[offset:offset + 1]
-    if kind == b"T":
-        seconds = struct.unpack_from(">Q", encoded, offset + 1)[0]
-        try:
-            return datetime.fromtimestamp(seconds, UTC), offset + 9
-        except (OverflowError, OSError, ValueError):
-            return seconds, offset + 9
-    if kind in (b"F", b"A"):
-        try:
-            return _pika_decode_value(encoded, offset)
-        except RecursionError:  # the size is known up front: skip the value, keep its bytes
-            end = offset + 5 + struct.unpack_from(">I", encoded, offset + 1)[0]
-            return bytes(encoded[offset:end]), end
-    return _pika_decode_value(encoded, offset)
-
-
 def safe_repr(value: object, limit: int = 1000) -> str:
     """``repr(value)`` cut to ``limit`` characters, also for a value nested too deeply to print."""
     try:
         return repr(value)[:limit]
     except RecursionError:
         return f"<{type(value).__name__} nested too deeply to show>"
-
-
-# pika's own decoder (also when this module is imported twice, e.g. after importlib.reload)
-_pika_decode_value: Callable[[bytes, int], tuple[Any, int]] = getattr(
-    pika.data.decode_value, "__wrapped__", pika.data.decode_value)
-_tolerant_decode_value.__wrapped__ = _pika_decode_value  # type: ignore[attr-defined]
-pika.data.decode_value = _tolerant_decode_value  # tables and arrays look it up on every call
-
-
-def body_preview(body: bytes, limit: int = 80) -> str:
-    """A short printable view of a body, for logs and widgets."""
-    try:
-        text = json.dumps(json.loads(body))
-    except (ValueError, UnicodeDecodeError):
-        text = repr(body)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

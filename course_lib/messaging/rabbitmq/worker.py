@@ -15,7 +15,9 @@ What happens to a message:
 Nothing that arrives stops the worker: a body, a property or a header of any type or encoding that the worker
 cannot read, and any exception in its own bookkeeping about a message, sends that message to ``<queue>.dlq`` with
 the reason. If the worker does stop on its own (its connection or channel is gone), ``running`` turns False, the
-cause is kept in ``error``, and ``stop()`` / ``join()`` raise ``WorkerFailed`` with the cause chained.
+cause is kept in ``error``, and ``stop()`` / ``join()`` raise ``WorkerFailed`` with the cause chained. Lifecycle and
+stats are the Kafka worker's too (``course_lib.messaging.workers``): a worker runs once, and ``stop()`` raises
+``WorkerStuck`` rather than return while its thread still runs.
 
 Moving a message (to a delay queue or the dead-letter queue) is publish-with-confirm, then ack: nothing is lost,
 but it is at-least-once. A crash after the confirm and before the ack leaves the message in both queues, so it
@@ -28,10 +30,8 @@ import contextlib
 import socket
 import struct
 import threading
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import pika
@@ -44,6 +44,7 @@ from course_lib.messages import registry as default_registry
 from course_lib.messaging.rabbitmq.connection import connect
 from course_lib.messaging.rabbitmq.retry import RetryPolicy, attempt_number, dead_letter_queue, failure_headers
 from course_lib.messaging.rabbitmq.wire import Delivery, decode, raw_delivery, safe_repr
+from course_lib.messaging.workers import WorkerStats, refuse_second_start, stop_thread
 
 ConnectionGone = pika.exceptions.AMQPConnectionError
 """The one kind of error a callback lets through: without a connection there is nothing left to settle with."""
@@ -53,24 +54,6 @@ UNENCODABLE = (pika.exceptions.UnsupportedAMQPFieldException, pika.exceptions.Sh
 """What pika raises while encoding properties it decoded itself but cannot write back."""
 
 Handler = Callable[[Delivery], object]
-
-
-@dataclass
-class WorkerStats:
-    """Counts of what the worker did; read them from any thread."""
-
-    received: int = 0
-    processed: int = 0
-    failed: int = 0
-    retried: int = 0
-    dead_lettered: int = 0
-    malformed: int = 0
-    redelivered: int = 0
-    recent: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=50))
-
-    def as_dict(self) -> dict[str, int]:
-        """The counters (without the recent-events log)."""
-        return {k: v for k, v in self.__dict__.items() if isinstance(v, int)}
 
 
 class Worker:
@@ -115,13 +98,11 @@ class Worker:
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> Worker:
-        """Connect and start consuming; raise the connection error (e.g. ``ServiceUnavailable``) if it failed."""
-        if self.running:
-            return self
-        self._stop.clear()
-        self._kill.clear()
-        self._ready.clear()
-        self._error = self._start_error = None
+        """Connect and start consuming; raise the connection error (e.g. ``ServiceUnavailable``) if it failed.
+
+        ``WorkerAlreadyStarted`` if it was started before: a worker runs once.
+        """
+        refuse_second_start(self.name, self._thread)
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -145,10 +126,11 @@ class Worker:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop consuming and close the connection; unacked messages go back to the queue. Returns promptly.
 
-        Raises ``WorkerFailed`` (cause chained) if the worker had already stopped on its own.
+        Raises ``WorkerStuck`` if the worker's thread still runs after ``timeout``, ``WorkerFailed`` (cause
+        chained) if the worker had already stopped on its own.
         """
         self._stop.set()
-        self.join(timeout)
+        stop_thread(self.name, self._thread, timeout, self._error)
 
     def join(self, timeout: float | None = None) -> None:
         """Wait until the worker thread ends (after ``stop()``, or on its own); ``WorkerFailed`` if it died."""

@@ -60,7 +60,7 @@ def test_in_transaction_gets_the_psycopg_connection(postgres_url: str, unique_na
         with pytest.raises(RuntimeError):
             store.append("order-1", [item()], in_transaction=fail_after_outbox)
         rows = store.connection.execute(sql.SQL("SELECT position, type FROM {} ORDER BY position").format(table))
-        assert [r[1] for r in rows.fetchall()] == ["OrderItemAdded", "OrderItemAdded"]
+        assert [r[1] for r in rows.fetchall()] == ["CartItemAdded", "CartItemAdded"]
         assert store.stream_version("order-1") == 2
     finally:
         store.drop_schema()

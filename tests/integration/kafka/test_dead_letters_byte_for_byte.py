@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope, to_bytes
 from course_lib.messaging.kafka import GroupWorker, Record
 from course_lib.messaging.kafka.deadletter import HEADER_ERROR, HEADER_OFFSET
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 from tests.integration.kafka.foreign_client import ForeignRecord, produce_raw, read_raw
 
@@ -26,7 +26,8 @@ def _handle_envelopes_only(record: Record) -> None:
 
 def _run_until_handled(worker: GroupWorker, sent: int) -> None:
     try:
-        wait_until(lambda: worker.processed + worker.dead_lettered >= sent or not worker.running, timeout=30,
+        stats = worker.stats
+        wait_until(lambda: stats.processed + stats.dead_lettered >= sent or not worker.running, timeout=30,
                    what=f"{sent} records handled or dead-lettered")
         assert worker.running, f"the worker stopped: {worker.error!r}"
     finally:
@@ -46,7 +47,7 @@ def test_a_dead_letter_is_the_original_record_byte_for_byte(
     worker = GroupWorker(topic, group_id, _handle_envelopes_only, bootstrap=kafka_bootstrap,
                          dead_letter_topic=dlq).start()
     _run_until_handled(worker, len(hostile) + 1)
-    assert (worker.processed, worker.dead_lettered) == (1, len(hostile))
+    assert (worker.stats.processed, worker.stats.dead_lettered) == (1, len(hostile))
     letters = read_raw(kafka_bootstrap, dlq, len(hostile))
     assert len(letters) == len(hostile)
     for offset, (sent, letter) in enumerate(zip(hostile, letters, strict=True)):
@@ -70,7 +71,7 @@ def test_an_error_whose_str_raises_is_dead_lettered_and_the_worker_goes_on(
     produce_raw(kafka_bootstrap, topic, [ForeignRecord(b"bad", b"bad"), ForeignRecord(b"canary", CANARY)])
     worker = GroupWorker(topic, group_id, handler, bootstrap=kafka_bootstrap, dead_letter_topic=dlq).start()
     _run_until_handled(worker, 2)
-    assert (worker.processed, worker.dead_lettered) == (1, 1)
+    assert (worker.stats.processed, worker.stats.dead_lettered) == (1, 1)
     (letter,) = read_raw(kafka_bootstrap, dlq, 1)
     assert dict(letter.headers)[HEADER_ERROR] == b"<str() of this error raised RuntimeError>"
 
@@ -85,5 +86,5 @@ def test_a_failing_assignment_callback_does_not_stop_the_worker(
     worker = GroupWorker(topic, group_id, _handle_envelopes_only, bootstrap=kafka_bootstrap,
                          on_assignment=on_assignment).start()
     _run_until_handled(worker, 1)
-    assert worker.processed == 1 and worker.error is None
-    assert any(what == "on_assignment failed" for what, _ in worker.recent)
+    assert worker.stats.processed == 1 and worker.error is None
+    assert any(what == "on_assignment failed" for what, _ in worker.stats.recent)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import WorkerFailed
-from course_lib.messages import envelope
+from course_lib.messages import RawEvent, Registry, envelope, to_bytes
+from course_lib.messaging.errors import DestinationNotFound, WorkerAlreadyStarted
 from course_lib.messaging.kafka import (
     ExactlyOnceProcessor,
     GroupConsumer,
@@ -18,11 +18,13 @@ from course_lib.messaging.kafka import (
     Producer,
     ProducerFenced,
     Record,
+    TopicNotFound,
     TopicReader,
     Topics,
     TransactionalProducer,
     read_topic,
 )
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 
 
@@ -236,3 +238,46 @@ def test_a_paused_worker_stays_in_the_group_while_lag_grows_and_catches_up_on_re
     finally:
         worker.stop()
     assert sorted(seen) == [str(i).encode() for i in range(8)]
+
+
+def test_a_round_trip_carries_causation_and_schema_version_and_a_worker_upcasts_with_its_own_registry(
+        kafka_bootstrap: str, make_topic: Callable[..., str], group_id: str) -> None:
+    topic = make_topic("headers", partitions=1)
+    clock, ids = FixedStepClock(), SequentialIds()
+    first = envelope(OrderCreated(order_id="o1", customer_id="c1"), clock=clock, ids=ids)
+    caused = first.caused(OrderCreated(order_id="o2", customer_id="c1"), clock=clock, ids=ids)
+    old = to_bytes(first).replace(b'"type":"OrderCreated"', b'"type":"OrderOpened"')  # as an older service wrote it
+    with Producer(kafka_bootstrap) as producer:
+        producer.send(topic, caused)
+        producer.send_bytes(topic, old, key="o1", headers={"message_type": "OrderOpened", "causation_id": "c-0"})
+    records = read_topic(topic, kafka_bootstrap, timeout=5, max_messages=2)
+    assert records[0].headers["x-causation-id"] == str(first.message_id) == records[0].causation_id
+    assert records[0].headers["x-schema-version"] == "1" and records[0].schema_version == 1
+    assert records[1].causation_id == "c-0"  # the old header name still reads
+
+    reg = Registry()
+    reg.add(OrderCreated)
+    reg.add_upcaster("OrderOpened", 1, lambda raw: RawEvent("OrderCreated", 2, raw.data))
+    seen: list[tuple[str, int]] = []
+
+    def handle(record: Record) -> None:
+        env = record.envelope()
+        seen.append((env.message.order_id, env.metadata.schema_version))  # type: ignore[attr-defined]
+
+    worker = GroupWorker(topic, group_id, handle, bootstrap=kafka_bootstrap, registry=reg).start()
+    try:
+        wait_until(lambda: len(seen) == 2 or not worker.running, timeout=20, what="both records handled")
+        with pytest.raises(WorkerAlreadyStarted):
+            worker.start()
+    finally:
+        worker.stop()
+    assert seen == [("o2", 1), ("o1", 2)]  # the old record arrived upcast by the worker's registry
+    assert (worker.stats.processed, worker.stats.received, worker.stats.commits >= 1) == (2, 2, True)
+
+
+def test_a_missing_topic_is_topic_not_found_like_a_missing_queue(kafka_bootstrap: str, topics: Topics,
+                                                                 unique_name: Callable[[str], str]) -> None:
+    missing = unique_name("missing")
+    with pytest.raises(TopicNotFound, match=missing) as info:
+        topics.describe(missing)
+    assert isinstance(info.value, DestinationNotFound)

@@ -7,17 +7,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderItemAdded
-from course_lib.messages import envelope
-from course_lib.messaging.kafka import ExactlyOnceProcessor, Producer, Topics, read_topic
-from course_lib.messaging.kafka.crashdemo import (
+from course_lib.labs.kafka_crashes import (
     crash_after_processing,
     crash_before_commit,
     order_lines,
     receipts_per_input,
     take_over,
 )
+from course_lib.messages import envelope
+from course_lib.messaging.kafka import ExactlyOnceProcessor, Producer, Topics, read_topic
 from course_lib.messaging.kafka.lost_ack import WireProducer, record_batch, send_then_retry
+from course_lib.shop.events import OrderItemAdded
 
 
 def test_a_killed_member_makes_its_successor_wait_longer_than_a_closed_one(

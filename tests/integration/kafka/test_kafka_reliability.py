@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from course_lib.clock import FixedStepClock, SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope
 from course_lib.messaging.kafka import GroupWorker, Producer, Record, Topics, WindowedJob, read_topic, results_table
 from course_lib.messaging.kafka.deadletter import HEADER_ERROR, HEADER_OFFSET, HEADER_PARTITION, HEADER_TOPIC
+from course_lib.shop.events import OrderCreated
 from course_lib.streams import TumblingWindows, batch_totals
 from course_lib.waiting import wait_until
 
@@ -138,7 +138,8 @@ def test_records_that_fail_to_parse_go_to_the_dead_letter_topic_and_the_worker_g
     worker = GroupWorker(topic, group_id, lambda r: good.append(r.envelope().message.order_id),  # type: ignore[attr-defined]
                          bootstrap=kafka_bootstrap, dead_letter_topic=dlq).start()
     try:
-        wait_until(lambda: worker.processed + worker.dead_lettered == 3, timeout=20, what="three records handled")
+        wait_until(lambda: worker.stats.processed + worker.stats.dead_lettered == 3, timeout=20,
+                   what="three records handled")
     finally:
         worker.stop()
     assert good == ["o1", "o3"]

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from course_lib.clock import SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope, to_bytes
 from course_lib.messaging.kafka import GroupWorker, Record
 from course_lib.messaging.kafka.deadletter import HEADER_OFFSET
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 from tests.integration.kafka.foreign_client import ForeignProducer, ForeignReader, ForeignRecord
 
@@ -61,7 +61,7 @@ def test_whatever_arrives_is_handled_or_dead_lettered_byte_for_byte_and_the_work
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(records)
     def check(batch: list[tuple[bytes | None, bytes | str | None, list[tuple[str, bytes]]]]) -> None:
-        processed, dead = worker.processed, worker.dead_lettered
+        processed, dead = worker.stats.processed, worker.stats.dead_lettered
         sent = [ForeignRecord(key, _order(value)[1] if isinstance(value, str) else value, tuple(headers))
                 for key, value, headers in batch]
         failing = [record for record, (_, value, _) in zip(sent, batch, strict=True) if value != "ok"]
@@ -69,12 +69,13 @@ def test_whatever_arrives_is_handled_or_dead_lettered_byte_for_byte_and_the_work
         producer.send(topic, [*sent, ForeignRecord(b"canary", canary)])
 
         def settled() -> bool:
-            return worker.processed - processed + worker.dead_lettered - dead >= len(sent) + 1 or not worker.running
+            handled = worker.stats.processed - processed + worker.stats.dead_lettered - dead
+            return handled >= len(sent) + 1 or not worker.running
 
         wait_until(settled, timeout=20, what=f"{len(sent) + 1} records handled or dead-lettered")
         assert worker.running, f"the worker stopped: {worker.error!r}"
-        assert worker.processed - processed == len(sent) - len(failing) + 1 and canary_id in handled
-        assert worker.dead_lettered - dead == len(failing)
+        assert worker.stats.processed - processed == len(sent) - len(failing) + 1 and canary_id in handled
+        assert worker.stats.dead_lettered - dead == len(failing)
         new_letters: list[Any] = letters.read(len(failing))
         assert len(new_letters) == len(failing)
         for original, letter in zip(failing, new_letters, strict=True):

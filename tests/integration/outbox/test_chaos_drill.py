@@ -1,10 +1,10 @@
-"""The instructor's chaos drill (``python -m course_lib.outbox.chaos``) against the real RabbitMQ."""
+"""The instructor's chaos drill (``python -m course_lib.labs.outbox_chaos``) against the real RabbitMQ."""
 
 from __future__ import annotations
 
 import pytest
 
-from course_lib.outbox.chaos import main, run_drill
+from course_lib.labs.outbox_chaos import main, run_drill
 
 
 def test_drill_reports_crashes_and_no_loss_or_duplicate(rabbitmq_url: str) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from course_lib.labs.outbox_chaos import CountingConsumer, kill_relay_repeatedly, verdict
 from course_lib.messaging.kafka.admin import Topics
 from course_lib.messaging.kafka.consumer import read_topic
-from course_lib.outbox import KafkaPublisher, SqliteOutbox
-from course_lib.outbox.chaos import CountingConsumer, kill_relay_repeatedly, verdict
+from course_lib.outbox import KafkaPublisher, SQLiteOutbox
 from tests.integration.outbox.shop_writes import write_orders
 
 
@@ -22,7 +22,7 @@ def test_relay_to_kafka_keeps_order_per_stream(tmp_path: Path, kafka_bootstrap: 
         written = write_orders(db, 12)
         publisher = KafkaPublisher(topic, kafka_bootstrap)
         try:
-            stats = kill_relay_repeatedly(lambda: SqliteOutbox(db), publisher, seed=5, crash_probability=0.1)
+            stats = kill_relay_repeatedly(lambda: SQLiteOutbox(db), publisher, seed=5, crash_probability=0.1)
         finally:
             publisher.close()
         records = read_topic(topic, kafka_bootstrap, timeout=10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course_lib.outbox.chaos import verdict
+from course_lib.labs.outbox_chaos import verdict
 from course_lib.widgets.outbox_lab import OutboxLab, lab_name
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from course_lib.domain.events import OrderCreated, OrderSubmitted, PaymentCharged
 from course_lib.eventstore.postgres import PostgresEventStore
+from course_lib.labs.outbox_chaos import kill_relay_repeatedly, verdict
 from course_lib.messages import Envelope, envelope
 from course_lib.messaging.rabbitmq import (
     Binding,
@@ -21,7 +21,7 @@ from course_lib.messaging.rabbitmq import (
     delete_topology,
 )
 from course_lib.outbox import PostgresInbox, PostgresOutbox, RabbitMQPublisher
-from course_lib.outbox.chaos import kill_relay_repeatedly, verdict
+from course_lib.shop.events import OrderCreated, OrderSubmitted, PaymentCharged
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from course_lib.eventstore.sqlite import SQLiteEventStore
+from course_lib.labs.dualwrite import run_writer
+from course_lib.labs.outbox_chaos import CountingConsumer, kill_relay_repeatedly, verdict
 from course_lib.messaging.rabbitmq import (
     Binding,
     Exchange,
@@ -18,9 +20,7 @@ from course_lib.messaging.rabbitmq import (
     declare,
     delete_topology,
 )
-from course_lib.outbox import RabbitMQPublisher, Relay, SqliteOutbox
-from course_lib.outbox.chaos import CountingConsumer, kill_relay_repeatedly, verdict
-from course_lib.outbox.dualwrite import run_writer
+from course_lib.outbox import RabbitMQPublisher, Relay, SQLiteOutbox
 from tests.integration.outbox.shop_writes import write_orders
 
 
@@ -62,7 +62,7 @@ def test_outbox_writer_killed_at_the_same_point_loses_nothing(
     db = str(tmp_path / "shop.db")
     killed = run_writer("outbox", db, exchange, rabbitmq_url, kill=True)
     assert killed.returncode == -9
-    outbox = SqliteOutbox(db)
+    outbox = SQLiteOutbox(db)
     assert [r.message_id for r in outbox.pending()] == [killed.message_id]
     publisher = RabbitMQPublisher(exchange, rabbitmq_url)
     try:
@@ -81,7 +81,7 @@ def test_chaos_relay_killed_at_random_points_over_rabbitmq(
     written = write_orders(db, 25)
     publisher = RabbitMQPublisher(exchange, rabbitmq_url)
     try:
-        stats = kill_relay_repeatedly(lambda: SqliteOutbox(db), publisher, seed=seed, crash_probability=0.15)
+        stats = kill_relay_repeatedly(lambda: SQLiteOutbox(db), publisher, seed=seed, crash_probability=0.15)
     finally:
         publisher.close()
     consumer = CountingConsumer(tmp_path / "consumer.db")
@@ -107,7 +107,7 @@ def test_unreachable_broker_leaves_rows_pending_until_it_is_back(
     conn, exchange, queue = rabbit
     db = tmp_path / "shop.db"
     written = write_orders(db, 2)
-    outbox = SqliteOutbox(db)
+    outbox = SQLiteOutbox(db)
     dead = RabbitMQPublisher(exchange, "amqp://guest:guest@127.0.0.1:1/%2F")
     live = RabbitMQPublisher(exchange, rabbitmq_url)
     try:

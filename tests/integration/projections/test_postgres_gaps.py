@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 
 from course_lib import pg
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import CourseError
 from course_lib.eventstore.postgres import PostgresEventStore
-from course_lib.projections import OrderSummaries, PostgresGapPolicy, PostgresReadModels, Projector, dump
-from course_lib.projections.testing import HeldAppend, run_in_threads
+from course_lib.projections import PostgresGapPolicy, PostgresReadModels, Projector, dump
+from course_lib.projections.testing import run_in_threads
+from course_lib.shop.events import OrderCreated
+from course_lib.shop.projections import OrderSummaries
+from course_lib.shop.testing import HeldAppend
 from course_lib.waiting import WaitTimeout, wait_until
 
 pytestmark = pytest.mark.postgres

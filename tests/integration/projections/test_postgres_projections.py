@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 
-from course_lib.domain.events import OrderCreated
 from course_lib.eventstore.postgres import PostgresEventStore
 from course_lib.eventstore.sqlite import SQLiteEventStore
 from course_lib.projections import (
     CRASH_POINTS,
-    CustomerTotals,
-    OrderSummaries,
     PostgresGapPolicy,
     PostgresReadModels,
     Projector,
@@ -26,7 +23,10 @@ from course_lib.projections import (
     WaitForGap,
     dump,
 )
-from course_lib.projections.testing import HeldAppend, crash_everywhere, run_in_threads, seed_shop_history
+from course_lib.projections.testing import crash_everywhere, run_in_threads
+from course_lib.shop.events import OrderCreated
+from course_lib.shop.projections import CustomerTotals, OrderSummaries
+from course_lib.shop.testing import HeldAppend, seed_shop_history
 from course_lib.waiting import wait_until
 
 pytestmark = pytest.mark.postgres

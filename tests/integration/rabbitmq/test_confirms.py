@@ -15,7 +15,6 @@ import pika
 import pytest
 
 from course_lib.clock import SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope
 from course_lib.messaging.rabbitmq import (
     Binding,
@@ -29,6 +28,7 @@ from course_lib.messaging.rabbitmq import (
     properties_for,
 )
 from course_lib.messaging.rabbitmq.publisher import env_body
+from course_lib.shop.events import OrderCreated
 
 pytestmark = pytest.mark.rabbitmq
 

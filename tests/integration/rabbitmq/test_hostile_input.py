@@ -12,7 +12,6 @@ from decimal import Decimal
 import pika
 import pytest
 
-from course_lib.domain.events import OrderCreated
 from course_lib.errors import WorkerFailed
 from course_lib.messages import envelope, to_bytes
 from course_lib.messaging.rabbitmq import (
@@ -28,6 +27,7 @@ from course_lib.messaging.rabbitmq import (
     passive_depth,
     retry_topology,
 )
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 from course_lib.widgets.failure_panel import FailurePanel
 from tests.integration.rabbitmq.foreign_producer import RawField, publish_raw

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope
 from course_lib.messaging.rabbitmq import (
     Policy,
@@ -21,6 +20,7 @@ from course_lib.messaging.rabbitmq import (
     passive_depth,
     set_policy,
 )
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 
 pytestmark = pytest.mark.rabbitmq

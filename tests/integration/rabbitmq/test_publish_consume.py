@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from course_lib.clock import SequentialIds
-from course_lib.domain.events import OrderCreated, OrderPaid
 from course_lib.errors import ServiceUnavailable
 from course_lib.messages import envelope
+from course_lib.messaging.errors import WorkerAlreadyStarted
 from course_lib.messaging.rabbitmq import (
     Binding,
     Exchange,
@@ -20,11 +20,13 @@ from course_lib.messaging.rabbitmq import (
     RabbitConnection,
     Topology,
     Unroutable,
+    Worker,
     close_connection,
     connect,
     consume,
     passive_depth,
 )
+from course_lib.shop.events import OrderCreated, OrderPaid
 from course_lib.waiting import wait_until
 
 pytestmark = pytest.mark.rabbitmq
@@ -50,7 +52,8 @@ def test_ids_travel_as_amqp_properties(conn: RabbitConnection, declared: Callabl
     assert props.message_id == str(second.message_id)
     assert props.type == "OrderPaid"
     assert props.correlation_id == str(first.message_id)
-    assert props.headers["x-causation-id"] == str(first.message_id)
+    assert props.headers["x-causation-id"] == str(first.message_id)  # the names Kafka records carry too
+    assert props.headers["x-schema-version"] == 1
     assert props.delivery_mode == 2 and props.content_type == "application/json"
     assert got[1].envelope == second
 
@@ -141,3 +144,16 @@ def test_a_connection_the_broker_closed_is_reopened_and_publishing_goes_on(
     got = consume(conn, q, max_messages=3, timeout=3, idle=0.5)
     assert [d.envelope.message.order_id for d in got if d.envelope] == ["before", "after"]  # type: ignore[attr-defined]
     conn.close()
+
+
+def test_a_worker_runs_once_like_the_kafka_worker(conn: RabbitConnection, declared: Callable[[Topology], Topology],
+                                                  unique_name: Callable[[str], str]) -> None:
+    _, q = _queue(declared, unique_name)
+    worker = Worker(q, lambda d: None, url=conn.url, dead_letter=False).start()
+    try:
+        with pytest.raises(WorkerAlreadyStarted, match="create a new one"):
+            worker.start()
+    finally:
+        worker.stop()
+    with pytest.raises(WorkerAlreadyStarted, match="has stopped"):
+        worker.start()

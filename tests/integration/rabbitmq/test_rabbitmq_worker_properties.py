@@ -26,7 +26,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from course_lib.clock import SequentialIds
-from course_lib.domain.events import OrderCreated
 from course_lib.messages import envelope, to_bytes
 from course_lib.messaging.rabbitmq import (
     Delivery,
@@ -39,6 +38,7 @@ from course_lib.messaging.rabbitmq import (
     passive_depth,
     retry_topology,
 )
+from course_lib.shop.events import OrderCreated
 from course_lib.waiting import wait_until
 from tests.integration.rabbitmq.foreign_producer import RawField, foreign_channel
 

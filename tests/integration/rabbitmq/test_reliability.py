@@ -15,7 +15,7 @@ from pathlib import Path
 import pika
 import pytest
 
-from course_lib.domain.events import OrderCreated, OrderPaid
+from course_lib.labs.ledger import Ledger
 from course_lib.messages import envelope
 from course_lib.messaging.rabbitmq import (
     Delivery,
@@ -31,7 +31,7 @@ from course_lib.messaging.rabbitmq import (
     quorum_with_delivery_limit,
     retry_topology,
 )
-from course_lib.messaging.rabbitmq.idempotent import Ledger
+from course_lib.shop.events import OrderCreated, OrderPaid
 from course_lib.waiting import wait_until
 
 pytestmark = pytest.mark.rabbitmq
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _start_ledger_consumer(queue: str, db: Path, url: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "course_lib.messaging.rabbitmq.idempotent", "--queue", queue, "--db", str(db),
+        [sys.executable, "-m", "course_lib.labs.ledger", "--queue", queue, "--db", str(db),
          "--url", url, "--prefetch", "20", "--work-ms", "3", "--max-seconds", "60"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 
-from course_lib.domain.events import ALL_EVENTS, NotificationSent, OrderCreated
 from course_lib.errors import CourseError
 from course_lib.messages import envelope, routing_key
 from course_lib.messaging.rabbitmq import (
@@ -23,6 +22,7 @@ from course_lib.messaging.rabbitmq import (
     declare,
     passive_depth,
 )
+from course_lib.shop.events import ALL_EVENTS, NotificationSent, OrderCreated
 
 pytestmark = pytest.mark.rabbitmq
 

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from course_lib.domain.services import Shop
 from course_lib.messaging.kafka import Producer
-from course_lib.sagas.choreography import CheckoutRequested, ChoreographyOverKafka, shop_participants
+from course_lib.sagas.choreography import ChoreographyOverKafka
+from course_lib.shop.choreography import CheckoutRequested, shop_participants
+from course_lib.shop.services import Shop
 
 
 @pytest.mark.parametrize(("fault", "final"), [(None, "OrderConfirmed"), ("payment.charge", "OrderCancelled")])

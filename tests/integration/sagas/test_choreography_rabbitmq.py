@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from course_lib.domain.services import Shop
 from course_lib.messages import routing_key
 from course_lib.messaging.rabbitmq import RabbitConnection
-from course_lib.sagas.choreography import CheckoutRequested, ChoreographyOverRabbitMQ, shop_participants
+from course_lib.sagas.choreography import ChoreographyOverRabbitMQ
+from course_lib.shop.choreography import CheckoutRequested, shop_participants
+from course_lib.shop.services import Shop
 
 
 @pytest.mark.parametrize(("fault", "status"), [(None, "confirmed"), ("payment.charge", "cancelled"),

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from course_lib.domain.services import Shop, SimulatedCrash
-from course_lib.sagas import Orchestrator, PostgresSagaLog, open_log, order_data, order_saga
+from course_lib.sagas import Orchestrator, PostgresSagaLog, open_log
 from course_lib.sagas.log import ConcurrentSagaWriter, LogEntry
+from course_lib.shop.saga import order_data, order_saga
+from course_lib.shop.services import Shop, SimulatedCrash
 
 
 def _table(unique_name: Callable[[str], str]) -> str:

@@ -1,1 +1,0 @@
-"""The shop that runs through the course: orders, inventory, payments, shipping, notifications."""
