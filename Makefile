@@ -24,7 +24,8 @@ NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sani
 
 .DEFAULT_GOAL := help
 .PHONY: help lab test setup setup-dev services stop doctor reset unit integration notebooks notebook browser lint \
-	bench bench-quick clean test-repeat test-under-load test-install
+	bench bench-quick clean test-repeat test-under-load test-install \
+	lite lite-serve test-lite
 
 help:  ## list the targets
 	@echo "make lab     start the course (the learner's install, services, pre-flight check, JupyterLab)"
@@ -92,6 +93,15 @@ browser: setup-dev services  ## JupyterLab in headless Chromium, one test per wi
 test-install: setup-dev  ## the learner's install into fresh venvs, with uv and with pip (slow: minutes)
 	COURSE_INSTALL_TEST_INSTALLERS=uv,pip $(PY) -m pytest tests/install
 
+lite: setup-dev  ## the zero-install track: notebooks 01-04 and 11 as a static JupyterLite site in dist/lite/
+	$(PY) -m lite.build
+
+lite-serve:  ## serve dist/lite/ on 127.0.0.1 (PORT=8000) and print its URL; `make lite` first
+	$(PY) -m lite.serve --port $(or $(PORT),8000)
+
+test-lite: setup-dev  ## build the site, run its five notebooks in headless Chromium, offline (a few minutes)
+	$(PY) -m pytest tests/lite
+
 REPEAT ?= 5
 test-repeat: setup-dev services  ## the integration tests REPEAT times in a row (default 5): a flake cannot hide in one lucky run
 	@failed=""; for i in $$(seq $(REPEAT)); do \
@@ -106,7 +116,7 @@ test-under-load: setup-dev services  ## the pytest run of `make test` with two C
 	$(PY) -m pytest -n 2 --dist loadfile -m "not broker_restart" $(NBVAL) tests notebooks
 
 lint: setup-dev  ## ruff and mypy
-	$(PY) -m ruff check course_lib tests benchmarks solutions tools
+	$(PY) -m ruff check course_lib tests benchmarks solutions tools lite
 	$(PY) -m mypy
 
 bench: setup-dev services  ## every benchmark, full size

@@ -131,8 +131,11 @@ def section_available(section: str, url: str | None = None, *, connect_timeout: 
     there is a failure, never a silent skip."""
     import os
 
+    from course_lib.browser import skipped_in_browser
     from course_lib.config import get_settings
 
+    if skipped_in_browser(section, "PostgreSQL"):
+        return False
     target = url or get_settings().postgres_url
     try:
         connect(target, connect_timeout=connect_timeout).close()

@@ -96,6 +96,16 @@ def _skip_apache_kafka_only(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/lite builds and runs the browser track for minutes: collected only when named (`make test-lite`),
+    never by `make test`, which names the whole tests folder."""
+    lite = ROOT / "tests" / "lite"
+    if collection_path != lite:
+        return None
+    named = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
+    return not any(path == lite or lite in path.parents for path in named)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.fspath))

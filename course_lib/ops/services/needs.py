@@ -52,13 +52,19 @@ def require(*services: str, settings: Settings | None = None) -> None:
     """Raise ``ServiceMissing`` with the doctor's fix unless every named service answers.
 
     ``services`` are any of "rabbitmq", "kafka", "postgres". The checks run in parallel and each answers within
-    the connect timeout, so a notebook never hangs here.
+    the connect timeout, so a notebook never hangs here. In the browser track (no services there) it says so and
+    returns: the notebook's sections that use a service are guarded with ``skipped_in_browser``.
     """
+    from course_lib.browser import FULL_COURSE, in_browser
     from course_lib.ops.doctor import check_kafka, check_postgres, check_rabbitmq
 
     unknown = [s for s in services if s not in SERVICE_NAMES]
     if unknown:
         raise ValueError(f"require() knows {', '.join(SERVICE_NAMES)}; got {', '.join(map(repr, unknown))}")
+    if in_browser():
+        print(f"In the browser: this notebook's sections that need {' and '.join(services)} say so and are skipped; "
+              f"{FULL_COURSE}.")
+        return
     settings = settings or get_settings()
     checks = {"rabbitmq": check_rabbitmq, "kafka": check_kafka, "postgres": check_postgres}
     with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
