@@ -57,3 +57,8 @@ def test_the_broken_component_as_given_fails_its_check(number: str, name: str) -
     exec(compile(source, f"notebook {number} cell {index}", "exec"), namespace)  # the notebook's own code
     result = checks[name](namespace[defined[-1]])
     assert result.attempted and not result.solved, f"the broken {defined[-1]} as given passes {name}: {result}"
+
+
+def test_at_least_six_notebooks_hand_the_learner_a_broken_component() -> None:
+    with_bugs = sorted({number for number, _ in CASES})
+    assert len(with_bugs) >= 6, f"find-the-bug exercises in notebooks {with_bugs}: the course promises at least six"

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "course_lib"
 
 KERNEL = {"messages", "clock", "errors", "config", "waiting", "streams", "failures", "processes", "sql", "pg",
-          "platform_hints"}
+          "platform_hints", "browser"}
 """The kernel (with ``sql``, the one SQLite/PostgreSQL helper, and ``pg``, PostgreSQL's connect): imports nothing
 above it."""
 
