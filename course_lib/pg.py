@@ -93,8 +93,8 @@ def unavailable(message: str, url: str, connect_timeout: float) -> ServiceUnavai
     )
     kind = failure_kind(message)
     if host in LOCAL_HOSTS and kind in (FailureKind.REFUSED, FailureKind.AUTH, FailureKind.MISSING):
-        # a server on this machine: name the commands of this platform (sudo and createdb on Debian/Ubuntu,
-        # Homebrew's own superuser on macOS), not the generic ones
+        # a server on this machine: add the commands of this platform (sudo and createdb on Debian/Ubuntu,
+        # Homebrew's own superuser on macOS) to the generic advice
         platform_fix = postgres_fix(message, url)
         then = "if none is installed" if kind is FailureKind.REFUSED else "for the server on this machine"
         fix = f"{fix}; {then}: {platform_fix}"
