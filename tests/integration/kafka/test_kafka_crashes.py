@@ -34,7 +34,8 @@ def test_a_killed_member_makes_its_successor_wait_longer_than_a_closed_one(
     after_close = take_over(topic, group_id, bootstrap=kafka_bootstrap, max_messages=3)
     after_close.consumer.close(commit=True)
     assert after_crash.values == after_close.values == charges  # at-least-once: nothing committed, all again
-    assert after_crash.waited_s > after_close.waited_s  # a dead member is noticed only when its session expires
+    # a dead member is noticed only when its session expires (the waits are in the message, to diagnose a failure)
+    assert after_crash.waited_s > after_close.waited_s, (after_crash.waited_s, after_close.waited_s)
 
 
 def test_a_transaction_killed_before_its_commit_is_redone_and_its_outside_effects_happen_twice(
