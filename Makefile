@@ -20,6 +20,8 @@ else
 INSTALL = $(VENV)/bin/uv pip install --python $(PY)
 GET_UV  = @test -x $(VENV)/bin/uv || { echo "installing the pinned uv into $(VENV)"; $(PIP) -c constraints.txt uv; }
 endif
+# whole files per worker (a notebook in one kernel), the longest first (tests/scheduling.py says why)
+XDIST   = -n 2 --dist loadfile --no-loadscope-reorder
 NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 --nbval-kernel-startup-timeout=180
 
 .DEFAULT_GOAL := help
@@ -40,7 +42,7 @@ test: setup-dev services lint  ## lint, unit, integration, notebook and browser 
 	$(PY) -m course_lib doctor
 	$(PY) -m benchmarks --quick --check --json benchmarks/results/quick.json
 	$(PY) -m pytest -m broker_restart tests/integration
-	$(PY) -m pytest -n 2 --dist loadfile -m "not broker_restart" $(NBVAL) tests notebooks
+	$(PY) -m pytest $(XDIST) -m "not broker_restart" $(NBVAL) tests notebooks
 
 setup: $(LEARNER)  ## the learner's install: runtime and notebooks, pinned (what `make lab` needs)
 
@@ -82,7 +84,7 @@ integration: setup-dev services  ## the integration tests against the real servi
 	$(PY) -m pytest tests/integration
 
 notebooks: setup-dev services  ## every notebook under nbval (writes artifacts/notebook-timings.md)
-	$(PY) -m pytest -p tests.conftest -n 2 --dist loadfile $(NBVAL) notebooks
+	$(PY) -m pytest -p tests.conftest $(XDIST) $(NBVAL) notebooks
 
 notebook: setup-dev services  ## one notebook: make notebook NB=05
 	$(PY) -m pytest $(NBVAL) notebooks/$(NB)*.ipynb
@@ -106,14 +108,14 @@ REPEAT ?= 5
 test-repeat: setup-dev services  ## the integration tests REPEAT times in a row (default 5): a flake cannot hide in one lucky run
 	@failed=""; for i in $$(seq $(REPEAT)); do \
 	  echo "== integration run $$i of $(REPEAT)"; \
-	  $(PY) -m pytest -q -n 2 --dist loadfile -m "not broker_restart" tests/integration || failed="$$failed $$i"; \
+	  $(PY) -m pytest -q $(XDIST) -m "not broker_restart" tests/integration || failed="$$failed $$i"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "failed runs:$$failed of $(REPEAT)"; exit 1; fi; echo "all $(REPEAT) runs passed"
 
 test-under-load: setup-dev services  ## the pytest run of `make test` with two CPU-burning processes beside it (a slow laptop)
 	@$(PY) -c 'while True: pass' & b1=$$!; $(PY) -c 'while True: pass' & b2=$$!; \
 	trap 'kill $$b1 $$b2 2>/dev/null' EXIT; \
-	$(PY) -m pytest -n 2 --dist loadfile -m "not broker_restart" $(NBVAL) tests notebooks
+	$(PY) -m pytest $(XDIST) -m "not broker_restart" $(NBVAL) tests notebooks
 
 lint: setup-dev  ## ruff and mypy
 	$(PY) -m ruff check course_lib tests benchmarks solutions tools lite

@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", action="store_true",
                         help="also measure peak memory of the projection rebuild and the Kafka consume")
     parser.add_argument("--list", action="store_true", help="list the groups and exit")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="an earlier run's results JSON: the report gains a before-and-after table of ratios")
+    parser.add_argument("--notes", type=Path, default=None,
+                        help="a Markdown file appended to the report (measurements that are not benchmark groups)")
     args = parser.parse_args(argv)
     groups = discover(args.names)
     if args.list:
@@ -122,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(payload, indent=2))
     markdown = args.markdown or args.json.with_suffix(".md")
     markdown.parent.mkdir(parents=True, exist_ok=True)
-    markdown.write_text(report.to_markdown(payload, targets))
-    print(report.to_markdown(payload, targets))
+    text = report.to_markdown(payload, targets, before=json.loads(args.before.read_text()) if args.before else None,
+                              notes=args.notes.read_text() if args.notes else None)
+    markdown.write_text(text)
+    print(text)
     progress(f"JSON written to {args.json}, report to {markdown} ({extra['seconds']:.0f} s)")
     if args.check:
         failures = report.check(payload, targets)

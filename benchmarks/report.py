@@ -23,7 +23,8 @@ from typing import Any
 from course_lib.perf.stats import ratio_interval
 
 TARGETS = Path(__file__).with_name("targets.toml")
-REPRODUCE = "python -m benchmarks --json docs/benchmarks.json --memory --markdown docs/benchmarks.md"
+REPRODUCE = ("python -m benchmarks --json docs/benchmarks.json --memory --markdown docs/benchmarks.md "
+             "--before docs/benchmarks-before.json --notes docs/benchmarks-notes.md")
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,42 @@ def _confidence(payload: dict[str, Any]) -> str:
     return f"{confidence:.0%}" if confidence else "95%"
 
 
-def to_markdown(payload: dict[str, Any], targets: dict[str, Target], *, command: str = REPRODUCE) -> str:
-    """The whole report: machine, command, one table row per case, the verdict per target, memory, CI floors."""
+def before_and_after(payload: dict[str, Any], before: dict[str, Any],
+                     targets: dict[str, Target] | None = None) -> list[str]:
+    """A table of every case's ratio to its group's baseline in an earlier run (``before``) and in this one, and
+    of the further stated ratios (``extra`` in the targets, e.g. course_lib over raw sqlite3)."""
+    earlier = {(g["name"], c["label"]): (g["baseline"], c["ratio_to_baseline"]) for g in before["groups"]
+               for c in g["cases"]}
+    earlier_groups = {g["name"]: g for g in before["groups"]}
+    out = ["", "## Before and after", "",
+           f"Each case's ratio to its group's baseline in an earlier full run ({before['machine'].get('when', '?')}, "
+           "before the store's read path, the PostgreSQL projector and the benchmark method were reworked) and in "
+           "this one. Both runs measured every case side by side with its baseline; only ratios are compared.", "",
+           "| group | case | baseline | before | now |", "|---|---|---|---:|---:|"]
+    for group in payload["groups"]:
+        for case in group["cases"]:
+            if case["label"] == group["baseline"]:
+                continue
+            old = earlier.get((group["name"], case["label"]))
+            then = f"{old[1]:.2f}×" if old is not None and old[0] == group["baseline"] else "— (not measured)"
+            now = interval_text(case["ratio_to_baseline"], case.get("ratio_ci"))
+            out.append(f"| {group['name']} | {case['label']} | {group['baseline']} | {then} | {now} |")
+        target = (targets or {}).get(group["name"])
+        for extra in target.extra if target is not None else []:
+            measured = _case_ratio(group, extra.case, extra.baseline)
+            old_group = earlier_groups.get(group["name"])
+            old_ratio = _case_ratio(old_group, extra.case, extra.baseline) if old_group is not None else None
+            if measured is not None:
+                then = f"{old_ratio[0]:.2f}×" if old_ratio is not None else "— (not measured)"
+                out.append(f"| {group['name']} | {extra.case} | {extra.baseline} | {then} | "
+                           f"{interval_text(*measured)} |")
+    return out
+
+
+def to_markdown(payload: dict[str, Any], targets: dict[str, Target], *, command: str = REPRODUCE,
+                before: dict[str, Any] | None = None, notes: str | None = None) -> str:
+    """The whole report: machine, command, one table row per case, the verdict per target, memory, CI floors;
+    with ``before`` (an earlier run's results) a before-and-after table, and ``notes`` (Markdown) at the end."""
     mode = "quick mode (CI smoke sizes)" if payload.get("quick") else "full sizes"
     out = [
         "# Benchmark results",
@@ -239,6 +274,10 @@ def to_markdown(payload: dict[str, Any], targets: dict[str, Target], *, command:
     for name, target in targets.items():
         stated = f"{target.target:g}×" if target.target is not None else "—"
         out.append(f"| {name} | {stated} | {target.floor:g}× | {target.margin:.0%} | {target.fails_below:.2f}× |")
+    if before is not None:
+        out += before_and_after(payload, before, targets)
+    if notes:
+        out += ["", notes.strip()]
     return "\n".join(out) + "\n"
 
 
@@ -251,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", action="store_true",
                         help="ratios, interval widths and suggested floors/margins over several results files")
     parser.add_argument("--targets", type=Path, default=TARGETS)
+    parser.add_argument("--before", type=Path, help="an earlier run's results JSON: add a before-and-after table")
+    parser.add_argument("--notes", type=Path, help="a Markdown file appended to the report")
     args = parser.parse_args(argv)
     if args.noise:
         from benchmarks import calibrate
@@ -258,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         return calibrate.main([*map(str, args.results), "--targets", str(args.targets)])
     payloads = [json.loads(path.read_text()) for path in args.results]
     targets = load_targets(args.targets)
-    report = to_markdown(payloads[0], targets)
+    report = to_markdown(payloads[0], targets,
+                         before=json.loads(args.before.read_text()) if args.before else None,
+                         notes=args.notes.read_text() if args.notes else None)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(report)

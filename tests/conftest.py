@@ -16,6 +16,7 @@ import pytest
 from course_lib.config import Settings, get_settings
 from course_lib.kafka_probe import identify_kafka
 from course_lib.ops.doctor import check_kafka, check_postgres, check_rabbitmq
+from tests.scheduling import longest_first
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +108,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    longest_first(items)  # the files xdist hands out, longest first (tests/scheduling.py)
     for item in items:
         path = Path(str(item.fspath))
         if "integration" in path.parts:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from benchmarks import report
-from benchmarks.report import Target, check, load_targets, to_markdown
+from benchmarks.report import ExtraTarget, Target, check, load_targets, to_markdown
 
 
 def payload(ratio: float, *, name: str = "demo.group", memory: list[dict[str, Any]] | None = None,
@@ -55,6 +55,31 @@ def test_markdown_shows_each_ratio_with_its_interval_and_when_a_run_cannot_tell(
     assert "confidence interval (percentile bootstrap over the pairs" in text
     clear = to_markdown(payload(1.8, ci=(1.7, 1.9)), TARGETS)
     assert "measured 1.80× [1.70–1.90]: met |" in clear
+
+
+def test_before_and_after_compares_each_case_with_an_earlier_run_and_appends_the_notes() -> None:
+    earlier = payload(1.03)
+    now = payload(1.45, ci=(1.30, 1.60))
+    now["groups"].append({**payload(2.0, name="new.group")["groups"][0]})
+    text = to_markdown(now, TARGETS, before=earlier, notes="## Test run\n\n9 min → 7 min\n")
+    assert "| demo.group | course_lib | raw | 1.03× | 1.45× [1.30–1.60] |" in text
+    assert "| new.group | course_lib | raw | — (not measured) | 2.00× |" in text
+    assert "(today, before" in text
+    assert text.rstrip().endswith("## Test run\n\n9 min → 7 min")
+    assert "## Before and after" not in to_markdown(now, TARGETS)
+
+
+def test_before_and_after_also_compares_the_further_stated_ratios() -> None:
+    def run(subject: float, other: float) -> dict[str, Any]:
+        result = payload(subject)
+        result["groups"][0]["cases"].append({"label": "floor", "per_second": 100 * other, "runs": [],
+                                             "ratio_to_baseline": other})
+        return result
+
+    targets = {"demo.group": Target("demo.group", floor=1.2, margin=0.25, target=1.5,
+                                    extra=[ExtraTarget("course_lib", "floor", 0.5, "within 2x of the floor")])}
+    text = to_markdown(run(1.0, 4.0), targets, before=run(1.0, 2.0))
+    assert "| demo.group | course_lib | floor | 0.50× | 0.25× |" in text
 
 
 def test_a_group_without_targets_fails_the_check_with_the_fix() -> None:
