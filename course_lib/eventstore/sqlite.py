@@ -141,7 +141,8 @@ class SQLiteEventStore:
                 result = self._append_locked(stream_id, batch, rows, expected, in_transaction)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # not when restarting after a duplicate id failed to take the lock again
+                    conn.execute("ROLLBACK")
                 raise
         return result
 
@@ -167,19 +168,19 @@ class SQLiteEventStore:
             last = conn.execute("SELECT max(position) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()[0]
             return AppendResult(stream_id, version, last or 0)
         try:
-            conn.execute("SAVEPOINT fresh_ids")
             conn.executemany(_INSERT, [
                 (position + i, stream_id, version + i, row[0].bytes, row[1], row[2], row[3])
                 for i, row in enumerate(rows, start=1)
             ])
-            conn.execute("RELEASE fresh_ids")
         except sqlite3.IntegrityError:
-            # Some ids are stored already (a retried append): undo the partial insert and take the careful path.
-            # Checking first on every append would cost a query; duplicates are rare, so we pay only when they occur.
-            conn.execute("ROLLBACK TO fresh_ids")
-            conn.execute("RELEASE fresh_ids")
+            # Some ids are stored already (a retried append). Checking first on every append would cost a query;
+            # duplicates are rare, so only they pay: the rows inserted before the clash are undone by rolling the
+            # whole transaction back (nothing else has been written in it yet: a savepoint around every insert
+            # would cost two statements per append), and the append starts again on the careful path.
             if duplicates_removed:
                 raise
+            conn.execute("ROLLBACK")
+            conn.execute("BEGIN IMMEDIATE")
             return self._append_with_duplicates(stream_id, batch, rows, expected, in_transaction)
         if in_transaction is not None:
             in_transaction(conn, [

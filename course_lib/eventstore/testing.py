@@ -241,6 +241,26 @@ class EventStoreContract:
         store.append("order-1", [a, b], 1)
         assert [e.message_id for e in store.read_stream("order-1")] == [a.message_id, b.message_id]
 
+    def test_a_retry_whose_stored_event_comes_mid_batch_stores_the_rest_once(self, store: Any) -> None:
+        a: Envelope[Message] = envelope(item(sku="a"))
+        b: Envelope[Message] = envelope(item(sku="b"))
+        c: Envelope[Message] = envelope(item(sku="c"))
+        store.append("order-1", [b])
+        seen: list[Envelope[Message]] = []
+
+        def record(connection: Any, envelopes: list[Envelope[Message]]) -> None:
+            seen.extend(envelopes)
+
+        # a is new and comes before b, which is stored: an insert that fails after a's row must leave none behind
+        result = store.append("order-1", [a, b, c], ANY, in_transaction=record)
+        assert [e.message_id for e in store.read_stream("order-1")] == [b.message_id, a.message_id, c.message_id]
+        assert [(e.message_id, e.metadata.stream_version) for e in seen] == [(a.message_id, 2), (c.message_id, 3)]
+        positions = [e.metadata.position for e in store.read_all()]
+        assert [e.metadata.position for e in seen] == positions[1:] and result.position == positions[-1]
+        if self.gap_free_positions:
+            assert positions == [1, 2, 3]
+        assert result.stream_version == 3
+
     # --- atomicity and in_transaction ------------------------------------------------------------------
 
     def test_in_transaction_sees_stored_envelopes_and_a_failure_writes_nothing(self, store: Any) -> None:
