@@ -42,7 +42,7 @@ test: setup-dev services lint  ## lint, unit, integration, notebook and browser 
 	$(PY) -m course_lib doctor
 	$(PY) -m benchmarks --quick --check --json benchmarks/results/quick.json
 	$(PY) -m pytest -m broker_restart tests/integration
-	$(PY) -m pytest $(XDIST) -m "not broker_restart" $(NBVAL) tests notebooks
+	$(PY) -m pytest $(XDIST) -m "not broker_restart" $(NBVAL) --durations=20 tests notebooks
 
 setup: $(LEARNER)  ## the learner's install: runtime and notebooks, pinned (what `make lab` needs)
 
@@ -115,7 +115,7 @@ test-repeat: setup-dev services  ## the integration tests REPEAT times in a row 
 test-under-load: setup-dev services  ## the pytest run of `make test` with two CPU-burning processes beside it (a slow laptop)
 	@$(PY) -c 'while True: pass' & b1=$$!; $(PY) -c 'while True: pass' & b2=$$!; \
 	trap 'kill $$b1 $$b2 2>/dev/null' EXIT; \
-	$(PY) -m pytest $(XDIST) -m "not broker_restart" $(NBVAL) tests notebooks
+	$(PY) -m pytest $(XDIST) -m "not broker_restart" $(NBVAL) --durations=20 tests notebooks
 
 lint: setup-dev  ## ruff and mypy
 	$(PY) -m ruff check course_lib tests benchmarks solutions tools lite
