@@ -7,6 +7,10 @@
 # pip's CPU time for the same pins. `make INSTALLER=pip lab` uses pip alone.
 
 PYTHON ?= python3
+# Python may write its bytecode caches (git-ignores them) even where the environment says not to: a test run
+# starts hundreds of Python processes (workers, kernels, JupyterLab servers), and without the caches every one
+# compiles every module it imports from source again (about a tenth of the test run's CPU time).
+unexport PYTHONDONTWRITEBYTECODE
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PINS    = $(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
@@ -20,8 +24,9 @@ else
 INSTALL = $(VENV)/bin/uv pip install --python $(PY)
 GET_UV  = @test -x $(VENV)/bin/uv || { echo "installing the pinned uv into $(VENV)"; $(PIP) -c constraints.txt uv; }
 endif
-# whole files per worker (a notebook in one kernel), the longest first (tests/scheduling.py says why)
-XDIST   = -n 2 --dist loadfile --no-loadscope-reorder
+# four workers on two cores (a test mostly waits on a broker or Chromium); a notebook's cells stay in one kernel,
+# and the slowest units go first (tests/scheduling.py says why)
+XDIST   = -n 4 --dist loadfile --no-loadscope-reorder
 NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 --nbval-kernel-startup-timeout=180
 
 .DEFAULT_GOAL := help

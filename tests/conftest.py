@@ -10,13 +10,14 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from course_lib.config import Settings, get_settings
 from course_lib.kafka_probe import identify_kafka
 from course_lib.ops.doctor import check_kafka, check_postgres, check_rabbitmq
-from tests.scheduling import longest_first
+from tests.scheduling import NotebookGroupScheduling, slowest_first
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,13 +109,18 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    longest_first(items)  # the files xdist hands out, longest first (tests/scheduling.py)
+    slowest_first(items)  # the units xdist hands out, slowest first (tests/scheduling.py)
     for item in items:
         path = Path(str(item.fspath))
         if "integration" in path.parts:
             item.add_marker(pytest.mark.integration)
         if "browser" in path.parts:
             item.add_marker(pytest.mark.browser)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> NotebookGroupScheduling | None:
+    """``--dist loadfile`` with the files that rerun every notebook split per notebook (tests/scheduling.py)."""
+    return NotebookGroupScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 # --- Per-notebook timings: nbval reports one item per cell; sum them per notebook for the instructor guide. ---
