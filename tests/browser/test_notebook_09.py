@@ -19,7 +19,7 @@ def test_notebook_09_saga_playground_in_the_browser(lab_page: LabPage, rabbitmq_
     lab_page.click_button("run saga", within=playground)
     log = lab_page.wait_for_text(playground.locator(".course-saga-log"), "run 3: unavailable at create_shipment")
     assert "compensated: charge_payment, reserve_inventory" in log
-    assert "compensated" in lab_page.text(playground.locator(".course-saga-status"))
+    lab_page.wait_for_text(playground.locator(".course-saga-status"), "compensated")  # updates after the log
     diagram = playground.locator(f".course-saga-diagram {drawn}")
     diagram.first.wait_for(timeout=30_000)
     shot = lab_page.screenshot("09_sagas-playground", show=playground)
