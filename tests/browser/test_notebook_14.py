@@ -20,8 +20,9 @@ def test_notebook_14_perf_lab_in_the_browser(lab_page: LabPage, rabbitmq_url: st
     lab_page.click_button("run", within=perf_lab)
     shown = lab_page.wait_for_text(status, "run #3", timeout_s=60)
     assert "projection rebuild / batch 100" in shown and "events/s" in shown
-    table = lab_page.text(perf_lab.locator(".course-perf-table"))
-    assert "projection rebuild" in table and "confirm batch" in table
+    # the table is redrawn after the status line: wait for the new row, and the notebook's rows stay
+    table = lab_page.wait_for_text(perf_lab.locator(".course-perf-table"), "projection rebuild")
+    assert "confirm batch" in table
     # JupyterLab shows the SVG chart as an image: the projection rebuild chart (the selected scenario)
     perf_lab.locator(".course-perf-chart img").first.wait_for(timeout=30_000)
     shot = lab_page.screenshot("14_measuring_performance-lab", show=perf_lab)
