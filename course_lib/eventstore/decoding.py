@@ -7,9 +7,10 @@ another stream or place. Anything that does not validate is ``StoredEventCorrupt
 and the global position. Old schema versions go through the registry's upcasters (the slower dict path).
 
 Speed: the validated parts are put together without validating them a second time (the instances are built the
-way ``BaseModel.model_construct`` builds them, minus its per-field loop), and the cyclic garbage collector is
-paused for a page: a page builds thousands of small objects that all stay reachable, so its passes would find
-nothing to free.
+way ``BaseModel.model_construct`` builds them, minus its per-field loop, through the slots' own setters, and every
+metadata and every envelope shares one set of field names: the models are frozen, so nothing adds to it in place),
+and the cyclic garbage collector is paused for a page: a page builds thousands of small objects that all stay
+reachable, so its passes would find nothing to free.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ Row = Sequence[Any]
 """``(stream_id, version, position, type, metadata_text, data_text)``."""
 
 _new = object.__new__
-_set = object.__setattr__
+# BaseModel's slots, set through their descriptors: cheaper than object.__setattr__ looking each name up
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_METADATA_SET = set(METADATA_FIELDS)  # every field counts as set in an envelope read back (the text omits defaults)
+_ENVELOPE_SET = {"metadata", "message"}
 
 
 class RowDecoder:
@@ -56,7 +63,9 @@ class RowDecoder:
         registry = self.registry
         upcasted = registry.upcasted_types()
         types: dict[str, tuple[Any, int, type[Envelope[Message]]]] = {}
-        validate_metadata, new, put = _STORED_METADATA.validate_json, _new, _set
+        validate_metadata, new = _STORED_METADATA.validate_json, _new
+        set_dict, set_fields, set_extra, set_private = _set_dict, _set_fields, _set_extra, _set_private
+        metadata_set, envelope_set = _METADATA_SET, _ENVELOPE_SET
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -66,7 +75,7 @@ class RowDecoder:
                     raise StoredEventCorrupt(str(stream_id), version, f"the row's own columns are invalid (type "
                                              f"{type_name!r}, version {version!r}, position {position!r})", position)
                 try:
-                    values, _, fields_set = validate_metadata(meta_text)
+                    values = validate_metadata(meta_text)[0]
                 except (ValidationError, TypeError) as exc:
                     raise StoredEventCorrupt(stream_id, version, _reason("metadata", exc), position) from None
                 if values["correlation_id"] is None:
@@ -94,20 +103,21 @@ class RowDecoder:
                 if not as_envelopes:
                     out.append(message)
                     continue
-                values["type"], values["stream_id"] = type_name, stream_id
-                values["stream_version"], values["position"] = version, position
-                fields_set.update(METADATA_FIELDS)
+                values["type"] = type_name
+                values["stream_id"] = stream_id
+                values["stream_version"] = version
+                values["position"] = position
                 # built as model_construct builds instances, written out: this loop is the hot path of every read
                 metadata = new(Metadata)
-                put(metadata, "__dict__", values)
-                put(metadata, "__pydantic_fields_set__", fields_set)
-                put(metadata, "__pydantic_extra__", None)
-                put(metadata, "__pydantic_private__", None)
+                set_dict(metadata, values)
+                set_fields(metadata, metadata_set)
+                set_extra(metadata, None)
+                set_private(metadata, None)
                 env = new(envelope_type)
-                put(env, "__dict__", {"metadata": metadata, "message": message})
-                put(env, "__pydantic_fields_set__", {"metadata", "message"})
-                put(env, "__pydantic_extra__", None)
-                put(env, "__pydantic_private__", None)
+                set_dict(env, {"metadata": metadata, "message": message})
+                set_fields(env, envelope_set)
+                set_extra(env, None)
+                set_private(env, None)
                 out.append(env)
         finally:
             if was_enabled:
@@ -156,9 +166,9 @@ def _stored_metadata_validator() -> SchemaValidator:
 
 def _check_assemblable(cls: type[BaseModel]) -> None:
     """Building instances from validated values is only right for plain models: no post-init hook, no private
-    attributes, no extra fields."""
+    attributes, no extra fields; and frozen, since the instances share one set of field names."""
     if (cls.__pydantic_post_init__ or cls.__private_attributes__ or cls.__pydantic_root_model__
-            or cls.model_config.get("extra") == "allow"):
+            or cls.model_config.get("extra") == "allow" or not cls.model_config.get("frozen")):
         raise RuntimeError(f"{cls.__name__} cannot be assembled from validated parts: update eventstore.decoding")
 
 

@@ -139,6 +139,19 @@ def test_envelopes_read_back_behave_exactly_like_validated_ones(tmp_path: Path) 
     assert (moved.metadata.position, read.metadata.position) == (9, 1)
 
 
+def test_envelopes_read_back_share_no_state_that_a_copy_can_change(tmp_path: Path) -> None:
+    """Read envelopes share one set of field names; copying one with changes must leave the others' sets alone."""
+    with SQLiteEventStore(tmp_path / "e.db", synchronous="NORMAL") as store:
+        store.append("order-1", [item(), item(sku="tea")])
+        first, second = store.read_stream("order-1")
+    before = set(second.metadata.model_fields_set), set(second.model_fields_set)
+    first.metadata.model_copy(update={"position": 7}).model_fields_set.add("anything")
+    first.model_copy(update={"message": second.message}).model_fields_set.add("anything")
+    copy.deepcopy(first).metadata.model_fields_set.add("anything")
+    assert (set(second.metadata.model_fields_set), set(second.model_fields_set)) == before
+    assert "anything" not in first.metadata.model_fields_set | first.model_fields_set
+
+
 def test_metadata_is_stored_without_what_the_reader_can_tell(tmp_path: Path) -> None:
     """Defaults and a correlation id equal to the message id are left out of the metadata text, and come back."""
     from course_lib.messages import envelope
