@@ -30,7 +30,7 @@ _NOTEBOOK_PARAMETER = re.compile(r"\[(\d\d)[-\]]")
 
 # Lower starts earlier; the first matching prefix of a unit counts. Measured with `pytest --durations` on the
 # 2-core CI machine with four workers: notebook 07 is the slowest everywhere (a browser test of 60 s, its
-# solutions 55 s, its nbval run 44 s, its wrong answers 30 s: consumer groups that join and rebalance), then
+# solutions 55 s, its nbval run 44 s, its wrong answers 50 s: consumer groups that join and rebalance), then
 # notebook 12 (35 s and 31 s); another solved notebook takes 5-20 s, a browser test 10-35 s, a Kafka
 # integration file 10-40 s, a notebook 3-15 s, an integration file mostly under 10 s, a unit file under 5 s.
 _RANK = (
@@ -78,10 +78,10 @@ def slowest_first(items: list[pytest.Item]) -> None:
 
 def _check_unit(item: pytest.Item) -> None:
     """A test of a split file whose notebook is not its first parameter would land in the wrong unit."""
+    file = item.nodeid.split("::", 1)[0]
     callspec = getattr(item, "callspec", None)
     number = callspec.params.get("number") if callspec is not None else None
-    expected = f"{item.nodeid.split('::', 1)[0]}::{number}" if number is not None else None
-    if expected is not None and expected.split("::")[0] in SPLIT_BY_NOTEBOOK and unit_of(item.nodeid) != expected:
+    if file in SPLIT_BY_NOTEBOOK and number is not None and unit_of(item.nodeid) != f"{file}::{number}":
         raise pytest.UsageError(f"{item.nodeid}: make `number` the first parameter, so tests/scheduling.py can "
                                 f"schedule the test with the rest of notebook {number}")
 
