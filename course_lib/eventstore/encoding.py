@@ -13,7 +13,7 @@ same inputs. An event is refused — before anything of its batch is written —
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -49,8 +49,11 @@ def encode_batch(
     batch: list[Envelope[Message]] = []
     rows: list[EncodedRow] = []
     seen: set[int] = set()
-    classes: dict[str, type[Message]] = {}
+    targets: dict[str, tuple[type[Message], int, Callable[[bytes], Any]]] = {}  # per type name: what reads it
+    sources: dict[type, tuple[Callable[..., bytes], bool]] = {}  # per message class: its JSON writer, has floats?
     wrapped: dict[type, bool] = {}  # per class of item: already an envelope? (isinstance on models is slow)
+    # the CPU side of every append, so per event: each field read once, per-class work looked up in a dict, and
+    # no calls but pydantic-core's three (write the message, read it back as the reader's class, write the metadata)
     for item in events:
         is_envelope = wrapped.get(type(item))
         if is_envelope is None:
@@ -67,67 +70,88 @@ def encode_batch(
                 f"envelope {meta.message_id} belongs to stream {meta.stream_id!r}, not {stream_id!r}: "
                 "append it to its own stream"
             )
-        key = meta.message_id.int
+        message_id = meta.message_id
+        key = message_id.int
         if key in seen:
             continue
         seen.add(key)
-        cls = classes.get(meta.type)
-        if cls is None:
-            cls = classes[meta.type] = _registered_class(registry, meta.type, stream_id)
-        stored_apart = ROW_FIELDS if meta.correlation_id != meta.message_id else _ROW_FIELDS_AND_CORRELATION
-        rows.append((meta.message_id, meta.type,
-                     _METADATA_TO_JSON(meta, exclude=stored_apart, exclude_defaults=True).decode(),
-                     _payload_json(env, cls, stream_id)))
+        type_name = meta.type
+        target = targets.get(type_name)
+        if target is None:
+            target = targets[type_name] = _target(registry, type_name, stream_id)
+        cls, schema_version, validate = target
+        if meta.schema_version != schema_version:
+            raise _wrong_version(stream_id, type_name, meta.schema_version, cls)
+        message = env.message
+        source = sources.get(type(message))
+        if source is None:
+            source = sources[type(message)] = (message.__pydantic_serializer__.to_json, _may_hold_floats(type(message)))
+        to_json, may_hold_floats = source
+        if may_hold_floats:
+            _check_finite(message, stream_id, type_name)
+        try:
+            data = to_json(message)
+        except PydanticSerializationError as exc:
+            raise _unserialisable(message, stream_id, type_name, exc) from None
+        try:
+            validate(data)
+        except ValidationError as exc:
+            raise _unreadable(exc, cls, stream_id, type_name) from None
+        stored_apart = ROW_FIELDS if meta.correlation_id.int != key else _ROW_FIELDS_AND_CORRELATION
+        rows.append((message_id, type_name,
+                     _METADATA_TO_JSON(meta, exclude=stored_apart, exclude_defaults=True).decode(), data.decode()))
         batch.append(env)
     return batch, rows
 
 
-def _registered_class(registry: Registry, type_name: str, stream_id: str) -> type[Message]:
+def _target(registry: Registry, type_name: str, stream_id: str) -> tuple[type[Message], int, Callable[[bytes], Any]]:
+    """The class a reader will use for ``type_name``, its schema version, and its validator from JSON."""
     if type_name not in registry:
         raise UnknownMessageType(type_name, registry.names(), before=f"appending it to stream {stream_id!r}")
-    return registry.resolve(type_name)
+    cls = registry.resolve(type_name)
+    return cls, cls.schema_version, cls.__pydantic_validator__.validate_json
 
 
-def _payload_json(env: Envelope[Message], cls: type[Message], stream_id: str) -> str:
-    """The message as JSON text, once it is certain that ``cls`` (what a reader will use) reads it back."""
-    message, type_name = env.message, env.metadata.type
-    if env.metadata.schema_version != cls.schema_version:
+def _wrong_version(stream_id: str, type_name: str, stated: int, cls: type[Message]) -> EventNotStorable:
+    return EventNotStorable(
+        stream_id, type_name, "schema_version",
+        f"the envelope says schema v{stated} but the registered class {cls.__name__} is "
+        f"v{cls.schema_version}, so a reader would treat it as the wrong version",
+        "Wrap the event with envelope(event) (it takes the version from the class), or append it through a "
+        "store whose registry has the class of that version",
+    )
+
+
+def _check_finite(message: Message, stream_id: str, type_name: str) -> None:
+    where = _non_finite(message)
+    if where is not None:
+        path, value = where
         raise EventNotStorable(
-            stream_id, type_name, "schema_version",
-            f"the envelope says schema v{env.metadata.schema_version} but the registered class {cls.__name__} is "
-            f"v{cls.schema_version}, so a reader would treat it as the wrong version",
-            "Wrap the event with envelope(event) (it takes the version from the class), or append it through a "
-            "store whose registry has the class of that version",
+            stream_id, type_name, path,
+            f"{value!r} is not a finite number, and JSON has no NaN or infinity: it would be stored as null "
+            "and could not be read back as a number",
+            "Store a finite number, or make the field optional and store None for 'no value'",
         )
-    if _may_hold_floats(type(message)):
-        where = _non_finite(message)
-        if where is not None:
-            path, value = where
-            raise EventNotStorable(
-                stream_id, type_name, path,
-                f"{value!r} is not a finite number, and JSON has no NaN or infinity: it would be stored as null "
-                "and could not be read back as a number",
-                "Store a finite number, or make the field optional and store None for 'no value'",
-            )
-    try:
-        data = message.__pydantic_serializer__.to_json(message)
-    except PydanticSerializationError as exc:
-        raise EventNotStorable(
-            stream_id, type_name, _unserialisable_field(message), f"the value cannot be written as JSON ({exc})",
-            "Store JSON-ready values (str, int, float, bool, None, lists, dicts, models) or give the field a type "
-            "pydantic can serialise",
-        ) from None
-    try:
-        cls.__pydantic_validator__.validate_json(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise EventNotStorable(
-            stream_id, type_name, error_location(error) or None,
-            f"its JSON would not read back as the registered class {cls.__name__} ({error['msg']})",
-            f"Append an event of class {cls.__name__} (or register the event's own class under {type_name!r}), and "
-            "make sure the class reads what it writes (aliases, custom serialisers, computed fields)",
-        ) from None
-    return data.decode()
+
+
+def _unserialisable(message: Message, stream_id: str, type_name: str,
+                    exc: PydanticSerializationError) -> EventNotStorable:
+    return EventNotStorable(
+        stream_id, type_name, _unserialisable_field(message), f"the value cannot be written as JSON ({exc})",
+        "Store JSON-ready values (str, int, float, bool, None, lists, dicts, models) or give the field a type "
+        "pydantic can serialise",
+    )
+
+
+def _unreadable(exc: ValidationError, cls: type[Message], stream_id: str, type_name: str) -> EventNotStorable:
+    """The message's JSON does not validate as the class a reader will use (the reader's check, run at write time)."""
+    error = exc.errors()[0]
+    return EventNotStorable(
+        stream_id, type_name, error_location(error) or None,
+        f"its JSON would not read back as the registered class {cls.__name__} ({error['msg']})",
+        f"Append an event of class {cls.__name__} (or register the event's own class under {type_name!r}), and "
+        "make sure the class reads what it writes (aliases, custom serialisers, computed fields)",
+    )
 
 
 @lru_cache(maxsize=1024)

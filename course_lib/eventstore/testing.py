@@ -261,6 +261,27 @@ class EventStoreContract:
             assert positions == [1, 2, 3]
         assert result.stream_version == 3
 
+    def test_a_long_batch_whose_stored_event_comes_late_is_stored_whole_and_once(self, store: Any) -> None:
+        # 250 events: more than one INSERT statement in the SQL stores; the stored one sits in a later statement,
+        # so the earlier statements' rows are already written when the clash comes: they must be neither stored
+        # twice nor taken for stored before this append (then in_transaction, an outbox's hook, would miss them)
+        events: list[Envelope[Message]] = [envelope(item(sku=f"sku-{i}")) for i in range(250)]
+        store.append("order-1", [events[180]])
+        seen: list[Envelope[Message]] = []
+
+        def record(connection: Any, envelopes: list[Envelope[Message]]) -> None:
+            seen.extend(envelopes)
+
+        result = store.append("order-1", events, ANY, in_transaction=record)
+        fresh = [e.message_id for i, e in enumerate(events) if i != 180]
+        assert [(e.message_id, e.metadata.stream_version) for e in seen] == list(zip(fresh, range(2, 251), strict=True))
+        stored = store.read_stream("order-1")
+        assert [e.message_id for e in stored] == [events[180].message_id, *fresh]
+        assert [e.metadata.stream_version for e in stored] == list(range(1, 251))
+        assert result.stream_version == 250
+        if self.gap_free_positions:
+            assert [e.metadata.position for e in store.read_all()] == list(range(1, 251))
+
     # --- atomicity and in_transaction ------------------------------------------------------------------
 
     def test_in_transaction_sees_stored_envelopes_and_a_failure_writes_nothing(self, store: Any) -> None:
