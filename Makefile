@@ -25,9 +25,10 @@ else
 INSTALL = $(VENV)/bin/uv pip install --python $(PY)
 GET_UV  = @test -x $(VENV)/bin/uv || { echo "installing the pinned uv into $(VENV)"; $(PIP) -c constraints.txt uv; }
 endif
-# four workers on two cores (a test mostly waits on a broker or Chromium); a notebook's cells stay in one kernel,
-# and the slowest units go first (tests/scheduling.py says why)
-XDIST   = -n 4 --dist loadfile --no-loadscope-reorder
+# six workers, even on two cores: a test mostly waits on a broker or Chromium (on the 2-core CI machine pytest took
+# 266 s with four workers and 224-228 s with six, the cores 87 % busy); a notebook's cells stay in one kernel, and
+# the slowest units go first (tests/scheduling.py says why)
+XDIST   = -n 6 --dist loadfile --no-loadscope-reorder
 NBVAL   = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 --nbval-kernel-startup-timeout=180
 
 .DEFAULT_GOAL := help
