@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from course_lib.eventstore.base import CannotOpenStore
 from course_lib.eventstore.memory import InMemoryEventStore
-from course_lib.eventstore.sqlite import SQLiteEventStore
+from course_lib.eventstore.sqlite import SQLiteEventStore, _statement_sizes
 from course_lib.eventstore.testing import EventStoreContract, SQLEventStoreContract, item
 
 
@@ -168,3 +168,11 @@ def test_metadata_is_stored_without_what_the_reader_can_tell(tmp_path: Path) -> 
     assert read == [first.with_metadata(stream_id="order-1", stream_version=1, position=1),
                     caused.with_metadata(stream_id="order-1", stream_version=2, position=2)]
     assert read[0].metadata.correlation_id == read[0].message_id and read[0].metadata.schema_version == 1
+
+
+def test_an_append_of_any_size_goes_in_through_eight_statement_texts_at_most() -> None:
+    # the texts must all fit the connection's statement cache, or every append would compile its statement anew
+    plans = {n: _statement_sizes(n) for n in range(1001)}
+    assert all(sum(sizes) == n for n, sizes in plans.items())
+    assert {size for sizes in plans.values() for size in sizes} == {100, 64, 32, 16, 8, 4, 2, 1}
+    assert plans[100] == [100] and plans[0] == [] and len(plans[99]) == 4
