@@ -170,9 +170,11 @@ def test_metadata_is_stored_without_what_the_reader_can_tell(tmp_path: Path) -> 
     assert read[0].metadata.correlation_id == read[0].message_id and read[0].metadata.schema_version == 1
 
 
-def test_an_append_of_any_size_goes_in_through_eight_statement_texts_at_most() -> None:
-    # the texts must all fit the connection's statement cache, or every append would compile its statement anew
+def test_an_append_of_any_size_goes_in_through_a_few_statement_texts() -> None:
+    # the texts must all fit the connection's statement cache, or every append would compile its statement anew;
+    # the small batches an aggregate saves go in as one statement each
     plans = {n: _statement_sizes(n) for n in range(1001)}
     assert all(sum(sizes) == n for n, sizes in plans.items())
-    assert {size for sizes in plans.values() for size in sizes} == {100, 64, 32, 16, 8, 4, 2, 1}
-    assert plans[100] == [100] and plans[0] == [] and len(plans[99]) == 4
+    assert {size for sizes in plans.values() for size in sizes} == {100, 64, 32, *range(1, 17)}
+    assert all(plans[n] == [n] for n in range(1, 17))
+    assert plans[0] == [] and plans[100] == [100] and plans[99] == [64, 32, 3] and plans[250] == [100, 100, 32, 16, 2]
