@@ -169,8 +169,10 @@ class _Burst:
                 seeded = projector.stats.events
                 written, seconds = self._write(writers, burst)
                 projected = projector.stats.events - seeded
-                head = store.last_position()
-                lag_positions = head - projector.position
+                head = store.last_position()  # the writers have stopped: the log no longer grows
+                position = projector.position  # one reading for both lags (the projector is still running)
+                lag_positions = head - position
+                lag_events = len(store.read_all(position + 1, limit=head))
                 after = time.perf_counter()
                 projector.wait_for_position(head, timeout=120)
                 tail = time.perf_counter() - after
@@ -184,7 +186,7 @@ class _Burst:
                 _drop(store)
         holes = head - _STREAMS - written
         print(f"  four writers: {written:,} events in {seconds:.1f} s ({holes:,} rolled-back positions); at the end "
-              f"of the burst the projector was {lag_positions:,} positions ({written - projected:,} events) behind "
+              f"of the burst the projector was {lag_positions:,} positions ({lag_events:,} events) behind "
               f"and caught up {tail:.2f} s later", file=sys.stderr)
         return {"course_lib": Measurement(projected, seconds), "written": Measurement(written, seconds)}
 
