@@ -1,0 +1,38 @@
+"""The append benchmarks end each run with a checkpoint, and refuse a run whose WAL pages were not all copied."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cases.eventstore import checkpoint
+
+
+def _wal_database(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # only the benchmark's own checkpoint copies pages
+    conn.execute("CREATE TABLE t (x TEXT)")
+    return conn
+
+
+def test_the_checkpoint_copies_every_page_the_run_wrote(tmp_path: Path) -> None:
+    with contextlib.closing(_wal_database(tmp_path / "e.db")) as conn:
+        conn.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 100)
+        checkpoint(conn.execute, "test")
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert (busy, copied) == (0, frames) and frames > 0
+
+
+def test_a_checkpoint_that_leaves_pages_behind_stops_the_run(tmp_path: Path) -> None:
+    path = tmp_path / "e.db"
+    with contextlib.closing(_wal_database(path)) as writer, contextlib.closing(sqlite3.connect(path)) as reader:
+        writer.execute("INSERT INTO t VALUES ('before')")
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # holds a snapshot: later pages cannot be copied
+        writer.execute("INSERT INTO t VALUES ('after')")
+        with pytest.raises(RuntimeError, match="test: the checkpoint copied"):
+            checkpoint(writer.execute, "test")
