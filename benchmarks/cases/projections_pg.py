@@ -186,7 +186,8 @@ class _Burst:
                 _drop(store)
         holes = head - _STREAMS - written
         print(f"  four writers: {written:,} events in {seconds:.1f} s ({holes:,} rolled-back positions); at the end "
-              f"of the burst the projector was {lag_positions:,} positions ({lag_events:,} events) behind "
+              f"of the burst the projector was {lag_positions:,} position{'' if lag_positions == 1 else 's'} "
+              f"({lag_events:,} event{'' if lag_events == 1 else 's'}) behind "
               f"and caught up {tail:.2f} s later", file=sys.stderr)
         return {"course_lib": Measurement(projected, seconds), "written": Measurement(written, seconds)}
 
