@@ -29,8 +29,9 @@ Where the ratios stand and why (the latest full run is in ``docs/benchmarks.md``
   against eventsourcing's 14 and raw sqlite3's 10 (the metadata text and the UNIQUE index on message ids that
   makes a retried append a no-op). About 1.55× eventsourcing on one host, 1.23–1.37× on a faster one (measured
   there before the checkpoint was timed): at the 1.5× target, not reliably above it.
-- Against raw sqlite3, reads validate every event and rebuild its full envelope (ids, timestamps, correlation),
-  while raw only runs ``json.loads``: about 0.5× raw, the "within 2×" target, met at the edge.
+- Against raw sqlite3, reads validate every event and rebuild its full envelope (ids, timestamps, correlation;
+  loads build the messages only), while raw only runs ``json.loads``: about 0.5× raw, the "within 2×" target,
+  met at the edge on one host and missed for snapshot loads on a slower one (``docs/benchmarks-notes.md``).
 """
 
 from __future__ import annotations
@@ -226,6 +227,8 @@ def _append(label: str, batch: int) -> Callable[[bool], Measurement]:
                 for chunk in chunks:
                     app.events.put(chunk)
                 with app.recorder.datastore.get_connection(commit=True) as connection:
+                    # its sqlite3 connection: eventsourcing's transaction() always begins one, and a checkpoint
+                    # inside a transaction could not copy every page
                     checkpoint(connection._sqlite_conn.execute, label)
                 return n * batch
 
