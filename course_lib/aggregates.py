@@ -201,9 +201,8 @@ class Repository(Generic[A]):
             messages = [env.message for env in self.store.read_stream(stream_id, from_version=start, limit=limit)]
         if snapshot is None and not messages:
             raise AggregateNotFound(stream_id)
-        if snapshot is not None:  # the state as snapshot_state() returned it, without the schema marker
-            state = {k: v for k, v in snapshot.state.items() if k != SNAPSHOT_SCHEMA_KEY}
-            snapshot = snapshot.model_copy(update={"state": state})
+        if snapshot is not None:  # the state as snapshot_state() returned it, without the schema marker; the
+            snapshot.state.pop(SNAPSHOT_SCHEMA_KEY, None)  # store made this object for this load, so no copy
         aggregate = self.aggregate_type.rehydrate(aggregate_id, messages, snapshot=snapshot)
         self.events_replayed = len(messages)
         return aggregate

@@ -162,7 +162,8 @@ class EventStore(Protocol):
         ...
 
     def load_snapshot(self, stream_id: str) -> Snapshot | None:
-        """The newest snapshot of a stream, if any."""
+        """The newest snapshot of a stream, if any: a new object on every call, read back from its JSON, so its
+        state belongs to the caller (the repository hands it to the aggregate without copying it)."""
         ...
 
     def close(self) -> None:

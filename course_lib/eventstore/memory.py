@@ -7,6 +7,7 @@ event this store accepts is one that SQLite and PostgreSQL would store and read 
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from course_lib.eventstore.base import (
     validate_expected_version,
 )
 from course_lib.eventstore.encoding import encode_batch
-from course_lib.eventstore.records import check_stream_id, stored
+from course_lib.eventstore.records import check_stream_id, snapshot_from_row, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 
@@ -40,7 +41,7 @@ class InMemoryEventStore:
         self._log: list[Envelope[Message]] = []
         self._streams: dict[str, list[Envelope[Message]]] = {}
         self._by_id: dict[uuid.UUID, Envelope[Message]] = {}
-        self._snapshots: dict[str, Snapshot] = {}
+        self._snapshots: dict[str, tuple[int, str, str]] = {}  # stream → (version, type, state as JSON)
 
     def append(
         self,
@@ -103,16 +104,18 @@ class InMemoryEventStore:
             return list(self._streams)
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
-        """Keep the snapshot (replacing an older one of the same stream)."""
+        """Keep the snapshot as JSON, as the SQL stores do (replacing an older one of the same stream)."""
+        state = json.dumps(snapshot.state)  # what SQLite would refuse, this store refuses too
         with self._lock:
             current = self._snapshots.get(snapshot.stream_id)
-            if current is None or current.version <= snapshot.version:
-                self._snapshots[snapshot.stream_id] = snapshot
+            if current is None or current[0] <= snapshot.version:
+                self._snapshots[snapshot.stream_id] = (snapshot.version, snapshot.type, state)
 
     def load_snapshot(self, stream_id: str) -> Snapshot | None:
-        """The newest snapshot of the stream, if any."""
+        """The newest snapshot of the stream, if any: a new object each time, as read back from JSON."""
         with self._lock:
-            return self._snapshots.get(stream_id)
+            kept = self._snapshots.get(stream_id)
+        return None if kept is None else snapshot_from_row(stream_id, *kept)
 
     def close(self) -> None:
         """Nothing to release."""

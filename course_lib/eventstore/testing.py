@@ -376,6 +376,24 @@ class EventStoreContract:
         assert store.load_snapshot("order-1") == newer
         assert store.load_snapshot("order-2") is None
 
+    def test_a_loaded_snapshot_is_the_callers_own(self, store: EventStore) -> None:
+        # the repository takes the state as it is, without copying it: changing it must not reach the store
+        store.save_snapshot(Snapshot(stream_id="order-1", version=5, type="Order",
+                                     state={"status": "draft", "items": {"a": {"quantity": 1}}}))
+        loaded = store.load_snapshot("order-1")
+        assert loaded is not None
+        loaded.state["items"]["a"]["quantity"] = 99
+        loaded.state.pop("status")
+        assert store.load_snapshot("order-1").state == {"status": "draft", "items": {"a": {"quantity": 1}}}  # type: ignore[union-attr]
+
+    def test_a_snapshot_state_is_kept_as_json(self, store: EventStore) -> None:
+        # every store keeps the state as JSON text, so the in-memory store refuses what SQL would not store
+        store.save_snapshot(Snapshot(stream_id="order-1", version=2, type="Order", state={"lines": (1, 2)}))
+        assert store.load_snapshot("order-1").state == {"lines": [1, 2]}  # type: ignore[union-attr]
+        with pytest.raises(TypeError):
+            store.save_snapshot(Snapshot(stream_id="order-1", version=3, type="Order", state={"at": object()}))
+        assert store.load_snapshot("order-1").version == 2  # type: ignore[union-attr]
+
 
 
 Damage = Callable[[str, int, str], None]

@@ -41,7 +41,7 @@ class Order(Aggregate):
         super().__init__(aggregate_id)
         self.status: Status = "new"
         self.customer_id: str | None = None
-        self.items: dict[str, dict[str, int]] = {}  # sku → {"quantity": …, "unit_price_cents": …}
+        self.items: dict[str, dict[str, int]] = {}  # sku → {"quantity": …, "unit_price_cents": …}, replaced whole
         self.paid_cents = 0
         self.payment_id: str | None = None
         self.tracking_number: str | None = None
@@ -133,9 +133,10 @@ class Order(Aggregate):
 
     @handles(OrderItemAdded)
     def _item_added(self, event: OrderItemAdded) -> None:
-        line = self.items.setdefault(event.sku, {"quantity": 0, "unit_price_cents": event.unit_price_cents})
-        line["quantity"] += event.quantity
-        line["unit_price_cents"] = event.unit_price_cents
+        line = self.items.get(event.sku)
+        quantity = event.quantity if line is None else line["quantity"] + event.quantity
+        # a new line, never a change to the old one: a line may be shared with the snapshot it was restored from
+        self.items[event.sku] = {"quantity": quantity, "unit_price_cents": event.unit_price_cents}
 
     @handles(OrderItemRemoved)
     def _item_removed(self, event: OrderItemRemoved) -> None:
@@ -180,7 +181,7 @@ class Order(Aggregate):
         """The inverse of ``snapshot_state``."""
         self.status = state["status"]
         self.customer_id = state["customer_id"]
-        self.items = {sku: dict(line) for sku, line in state["items"].items()}
+        self.items = dict(state["items"])  # the lines themselves are never changed in place (see _item_added)
         self.paid_cents = state["paid_cents"]
         self.payment_id = state["payment_id"]
         self.tracking_number = state["tracking_number"]

@@ -110,6 +110,20 @@ def test_a_snapshot_proves_it_is_used(store: EventStore) -> None:
     assert repo.load("o1", use_snapshot=False).customer_id == "c1"
 
 
+def test_an_aggregate_loaded_from_a_snapshot_never_changes_the_snapshot(store: EventStore) -> None:
+    repo = Repository(store, Order)
+    repo.save_snapshot(new_order(repo, items=2))
+    first, second = repo.load("o1"), repo.load("o1")
+    first.add_item("sku0", 5, 100)  # a line that came from the snapshot
+    assert first.items["sku0"]["quantity"] == 6 and second.items["sku0"]["quantity"] == 1
+    assert store.load_snapshot("order-o1").state["items"]["sku0"]["quantity"] == 1  # type: ignore[union-attr]
+    held = store.load_snapshot("order-o1")  # a snapshot the caller keeps and rehydrates from twice
+    assert held is not None
+    Order.rehydrate("o1", [], snapshot=held).add_item("sku1", 2, 100)
+    assert held.state["items"]["sku1"]["quantity"] == 1
+    assert Order.rehydrate("o1", [], snapshot=held).items["sku1"]["quantity"] == 1
+
+
 def test_save_sets_correlation_and_causation_from_the_command(store: EventStore) -> None:
     from course_lib.shop.events import OrderCreated
 
