@@ -41,7 +41,8 @@ def is_unique_violation(exc: BaseException) -> bool:
     return type(exc).__name__ == "UniqueViolation"
 
 
-def connect_sqlite(path: str | Path, *, timeout: float = 30.0, **options: Any) -> sqlite3.Connection:
+def connect_sqlite(path: str | Path, *, timeout: float = 30.0, page_size: int | None = None,
+                   **options: Any) -> sqlite3.Connection:
     """Open ``path`` (creating its folder) in autocommit mode with write-ahead logging.
 
     - autocommit (``isolation_level=None``): the caller says ``BEGIN``/``COMMIT`` itself, so a transaction covers
@@ -49,6 +50,7 @@ def connect_sqlite(path: str | Path, *, timeout: float = 30.0, **options: Any) -
     - shareable across threads: every caller serialises its use with its own lock;
     - WAL: readers never block the writer, and the writer never blocks readers;
     - ``timeout``: how long to wait for another process's write lock before "database is locked";
+    - ``page_size``: the page size of a file this call creates (an existing file keeps its own);
     - on macOS, ``fullfsync``: there ``fsync()`` only hands the data to the drive, whose cache may still lose it
       on a power cut, so ``synchronous=FULL`` would not mean "on the disk". With ``fullfsync`` SQLite syncs with
       ``F_FULLFSYNC``, which waits for the drive itself (slower, and the only honest FULL on a Mac).
@@ -59,6 +61,8 @@ def connect_sqlite(path: str | Path, *, timeout: float = 30.0, **options: Any) -
     conn: sqlite3.Connection = sqlite3.connect(
         target, isolation_level=None, check_same_thread=False, timeout=timeout, **options
     )
+    if page_size is not None:  # before the journal mode, whose switch writes a new file's first page
+        conn.execute(f"PRAGMA page_size={int(page_size)}")
     conn.execute("PRAGMA journal_mode=WAL")
     if needs_fullfsync():
         conn.execute("PRAGMA fullfsync=ON")

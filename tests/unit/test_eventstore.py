@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from course_lib.eventstore.base import CannotOpenStore
 from course_lib.eventstore.memory import InMemoryEventStore
-from course_lib.eventstore.sqlite import SQLiteEventStore, _statement_sizes
+from course_lib.eventstore.sqlite import PAGE_SIZE, SQLiteEventStore, _statement_sizes
 from course_lib.eventstore.testing import EventStoreContract, SQLEventStoreContract, item
 
 
@@ -56,6 +56,19 @@ def test_sqlite_uses_wal_and_the_requested_synchronous_level(tmp_path: Path) -> 
         assert store.connection.execute("PRAGMA synchronous").fetchone()[0] == 1
     with pytest.raises(ValueError, match="synchronous"):
         SQLiteEventStore(tmp_path / "e.db", synchronous="fast")  # type: ignore[arg-type]
+
+
+def test_a_new_sqlite_store_uses_small_pages_and_an_old_file_keeps_its_own(tmp_path: Path) -> None:
+    with SQLiteEventStore(tmp_path / "new.db") as store:
+        store.append("order-1", [item()])
+        assert store.connection.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 2048
+    old = sqlite3.connect(tmp_path / "old.db")  # a file made before (SQLite's default page size)
+    old.execute("PRAGMA journal_mode=WAL")
+    old.close()
+    with SQLiteEventStore(tmp_path / "old.db") as store:
+        store.append("order-1", [item()])
+        assert store.connection.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert store.stream_version("order-1") == 1
 
 
 def test_sqlite_events_survive_reopening_and_two_objects_share_one_file(tmp_path: Path) -> None:
