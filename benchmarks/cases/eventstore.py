@@ -11,9 +11,9 @@ library's own connection and refuses to run if they differ). Work measured:
 - ``load_1000`` / ``load_1000_snapshot``: rebuild a 1,000-event aggregate, without / with a snapshot at its end.
 
 Each append run ends with a checkpoint inside its timing: the WAL is copied into the database file, so every library
-pays once for the pages it wrote. SQLite checkpoints by itself whenever the WAL reaches 1,000 pages; before, a run
-of 60 batches crossed that line for course_lib (17 pages a commit) and not for eventsourcing (14), so the line,
-not the libraries, decided part of the ratio.
+pays for the pages it wrote. SQLite also checkpoints by itself whenever the WAL reaches 1,000 pages; without the
+final checkpoint, a run of 60 batches paid for one only where it crossed that line (course_lib's, then with
+17 pages of 4 KiB a commit, and not eventsourcing's, 14), so the line, not the libraries, decided part of the ratio.
 
 ``eventsourcing`` is used at the same level as course_lib: its ``EventStore`` (mapper + application recorder) for
 appends and reads, its ``Application`` repository for aggregate loads.
@@ -25,13 +25,14 @@ Where the ratios stand and why (the latest full run is in ``docs/benchmarks.md``
   insert, is only about 1.2–1.3× eventsourcing, so no library can reach 1.5× at this durability; the restated
   target is course_lib ≥ 0.9× raw sqlite3.
 - append_batch100: per event course_lib writes the payload, reads that JSON back as the class a reader will use
-  (the write-time check) and writes the metadata — about a third of a batch — and its commit writes 17 WAL pages
-  against eventsourcing's 14 and raw sqlite3's 10 (the metadata text and the UNIQUE index on message ids that
-  makes a retried append a no-op). About 1.55× eventsourcing on one host, 1.23–1.37× on a faster one (measured
-  there before the checkpoint was timed): at the 1.5× target, not reliably above it.
+  (the write-time check) and writes the metadata — about a third of a batch. Its commit writes 49 KiB to the WAL
+  (2 KiB pages) against eventsourcing's 57 and raw sqlite3's 40, and all three wait for the same fsync, a larger
+  share of a batch the faster the CPU: 1.39–1.42× eventsourcing on one host, about 1.55× on one with a 2.3× slower
+  CPU — at the 1.5× target, not reliably above it.
 - Against raw sqlite3, reads validate every event and rebuild its full envelope (ids, timestamps, correlation;
-  loads build the messages only), while raw only runs ``json.loads``: about 0.5× raw, the "within 2×" target,
-  met at the edge on one host and missed for snapshot loads on a slower one (``docs/benchmarks-notes.md``).
+  loads build the messages only), while raw only runs ``json.loads``: 0.52–0.6× raw for ``read_all`` and
+  ``load_1000``, the "within 2×" target met at its edge. A snapshot load restores the order from the snapshot's
+  own state, which the store made for that load (no copies): about 0.67× (``docs/benchmarks-notes.md``).
 """
 
 from __future__ import annotations
