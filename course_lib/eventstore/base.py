@@ -66,6 +66,19 @@ class EventNotStorable(CourseError, ValueError):
         super().__init__(f"Cannot append {type_name} to stream {stream_id!r}: {where}{reason}.\n  How to fix: {fix}")
 
 
+class SnapshotNotStorable(CourseError, TypeError):
+    """A snapshot was refused because its state is not JSON (every store keeps a snapshot's state as JSON text)."""
+
+    def __init__(self, snapshot: Snapshot, reason: str) -> None:
+        self.stream_id = snapshot.stream_id
+        self.reason = reason
+        super().__init__(
+            f"Cannot save the snapshot of stream {snapshot.stream_id!r} ({snapshot.type} v{snapshot.version}): its "
+            f"state is not JSON ({reason}).\n  How to fix: make snapshot_state() return JSON-ready data: dicts with "
+            "string keys, lists, str, int, float, bool and None (a set as a sorted list, a datetime as ISO text)"
+        )
+
+
 class CannotOpenStore(CourseError):
     """The store's location cannot be opened (a directory, a missing or read-only folder …). Says what to do."""
 

@@ -7,7 +7,6 @@ event this store accepts is one that SQLite and PostgreSQL would store and read 
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from course_lib.eventstore.base import (
     validate_expected_version,
 )
 from course_lib.eventstore.encoding import encode_batch
-from course_lib.eventstore.records import check_stream_id, snapshot_from_row, stored
+from course_lib.eventstore.records import check_stream_id, snapshot_from_row, snapshot_text, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 
@@ -105,7 +104,7 @@ class InMemoryEventStore:
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
         """Keep the snapshot as JSON, as the SQL stores do (replacing an older one of the same stream)."""
-        state = json.dumps(snapshot.state)  # what SQLite would refuse, this store refuses too
+        state = snapshot_text(snapshot)  # what SQLite would refuse, this store refuses too
         with self._lock:
             current = self._snapshots.get(snapshot.stream_id)
             if current is None or current[0] <= snapshot.version:

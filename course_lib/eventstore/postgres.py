@@ -21,7 +21,6 @@ How it keeps its promises:
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 import zlib
@@ -43,7 +42,7 @@ from course_lib.eventstore.base import (
 )
 from course_lib.eventstore.decoding import RowDecoder
 from course_lib.eventstore.encoding import EncodedRow, encode_batch
-from course_lib.eventstore.records import check_stream_id, snapshot_from_row, stored
+from course_lib.eventstore.records import check_stream_id, snapshot_from_row, snapshot_text, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 _COLUMNS = "stream_id, version, position, type, metadata, data"
@@ -266,7 +265,7 @@ class PostgresEventStore:
         """Keep the snapshot beside the stream; an older one is replaced, a newer one is kept."""
         with self._lock, self._conn.transaction():
             self._conn.execute(self._q["save_snapshot"], (
-                snapshot.stream_id, snapshot.version, snapshot.type, json.dumps(snapshot.state)))
+                snapshot.stream_id, snapshot.version, snapshot.type, snapshot_text(snapshot)))
 
     def load_snapshot(self, stream_id: str) -> Snapshot | None:
         """The newest snapshot of the stream, if any."""

@@ -11,11 +11,12 @@ Writing rows: ``encoding``; reading them: ``decoding``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic_core import ErrorDetails, from_json
 
-from course_lib.eventstore.base import Snapshot
+from course_lib.eventstore.base import Snapshot, SnapshotNotStorable
 from course_lib.messages import Envelope, Message, Metadata
 
 ROW_FIELDS: set[str] = {"type", "stream_id", "stream_version", "position"}
@@ -40,6 +41,14 @@ def stored(env: Envelope[Message], stream_id: str, version: int, position: int) 
 def error_location(error: ErrorDetails | dict[str, Any]) -> str:
     """A pydantic error's location as a dotted path (``history.1``); empty for the whole value."""
     return ".".join(str(part) for part in error["loc"])
+
+
+def snapshot_text(snapshot: Snapshot) -> str:
+    """The snapshot's state as the JSON text every store keeps; ``SnapshotNotStorable`` when it is not JSON."""
+    try:
+        return json.dumps(snapshot.state)
+    except (TypeError, ValueError) as exc:
+        raise SnapshotNotStorable(snapshot, str(exc)) from None
 
 
 def snapshot_from_row(stream_id: str, version: int, type_name: str, state_text: str | bytes) -> Snapshot:

@@ -14,7 +14,6 @@ How it keeps its promises:
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -37,7 +36,7 @@ from course_lib.eventstore.base import (
 )
 from course_lib.eventstore.decoding import RowDecoder
 from course_lib.eventstore.encoding import EncodedRow, encode_batch
-from course_lib.eventstore.records import check_stream_id, snapshot_from_row, stored
+from course_lib.eventstore.records import check_stream_id, snapshot_from_row, snapshot_text, stored
 from course_lib.messages import Envelope, Message, Registry, registry
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -295,7 +294,7 @@ class SQLiteEventStore:
                 "INSERT INTO snapshots (stream_id, version, type, state) VALUES (?,?,?,?) "
                 "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, type = excluded.type, "
                 "state = excluded.state WHERE excluded.version >= snapshots.version",
-                (snapshot.stream_id, snapshot.version, snapshot.type, json.dumps(snapshot.state)),
+                (snapshot.stream_id, snapshot.version, snapshot.type, snapshot_text(snapshot)),
             )
 
     def load_snapshot(self, stream_id: str) -> Snapshot | None:
