@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.cases.eventstore import checkpoint
+from benchmarks.cases.eventstore import STEADY_WARMUP_BATCHES, _SteadyFile, checkpoint
 
 
 def _wal_database(path: Path) -> sqlite3.Connection:
@@ -37,3 +37,15 @@ def test_a_checkpoint_that_leaves_pages_behind_stops_the_run(tmp_path: Path) -> 
         writer.execute("INSERT INTO t VALUES ('after')")
         with pytest.raises(RuntimeError, match="test: the checkpoint copied"):
             checkpoint(writer.execute, "test")
+
+
+@pytest.mark.parametrize("label", ["course_lib", "eventsourcing", "raw sqlite3"])
+def test_a_steady_run_appends_after_the_warm_up_and_times_only_its_own_batches(label: str) -> None:
+    steady = _SteadyFile(label)  # filled with the warm-up batches, which no run counts
+    try:
+        assert steady.version == STEADY_WARMUP_BATCHES * 100
+        first, second = steady.run(2), steady.run(3)
+        assert (first.items, second.items) == (200, 300)
+        assert steady.version == (STEADY_WARMUP_BATCHES + 5) * 100  # each run continued the same stream
+    finally:
+        steady.close()
