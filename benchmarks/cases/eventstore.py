@@ -28,8 +28,8 @@ Where the ratios stand and why (the latest full run is in ``docs/benchmarks.md``
 - append_batch100: per event course_lib writes the payload, reads that JSON back as the class a reader will use
   (the write-time check) and writes the metadata — about a third of a batch. Its commit writes 49 KiB to the WAL
   (2 KiB pages) against eventsourcing's 57 and raw sqlite3's 40, and all three wait for the same fsync, a larger
-  share of a batch the faster the CPU: 1.39–1.42× eventsourcing on one host, about 1.55× on one with a 2.3× slower
-  CPU — at the 1.5× target, not reliably above it.
+  share of a batch the faster the CPU: 1.39–1.44× eventsourcing on one host, about 1.55× (with 4 KiB pages) on one
+  with a 2.3× slower CPU — at the 1.5× target on the slower host, under it on the faster.
 - Against raw sqlite3, reads validate every event and rebuild its full envelope (ids, timestamps, correlation;
   loads build the messages only), while raw only runs ``json.loads``: 0.52–0.6× raw for ``read_all`` and
   ``load_1000``, the "within 2×" target met at its edge. A snapshot load restores the order from the snapshot's

@@ -67,7 +67,7 @@ _HEADS = ("SELECT (SELECT coalesce(max(version), 0) FROM events WHERE stream_id 
 PAGE_SIZE = 2048
 """Bytes per page of a new store file (SQLite's default is 4,096). A commit writes every page it changed to the WAL
 whole, and an append changes the last, partly filled page of the table and of both indexes: smaller pages write
-less of what did not change (a 100-event append: 49 KB against 70 KB, and about 7 % less commit time)."""
+less of what did not change (a 100-event append: 49 KiB against 70 KiB, and about 7 % less commit time)."""
 _ROWS_PER_INSERT = 100  # 700 parameters: under the 999 that SQLite builds before 3.32 allow per statement
 _SMALL_BATCH = 16  # up to this many rows go in as one statement of their own size
 
