@@ -17,6 +17,7 @@ import pytest
 from course_lib.config import Settings, get_settings
 from course_lib.kafka_probe import identify_kafka
 from course_lib.ops.doctor import check_kafka, check_postgres, check_rabbitmq
+from tests.ports import holding_closed_port
 from tests.scheduling import NotebookGroupScheduling, slowest_first
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -63,6 +64,13 @@ def postgres_url(settings: Settings) -> str:
     result = check_postgres(settings)
     require(result.ok, f"PostgreSQL is not reachable: {result.detail}. Fix: {result.fix}")
     return settings.postgres_url
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port where nothing listens for the whole test: it stands in for a service that is not running."""
+    with holding_closed_port() as port:
+        yield port
 
 
 @pytest.fixture

@@ -79,6 +79,11 @@ def solved_notebook(number: str) -> nbformat.NotebookNode:
     return notebook
 
 
+KERNEL_STARTUP_S = 180
+"""How long a kernel may take to start, as nbval is given in the Makefile (``--nbval-kernel-startup-timeout``): on a
+busy machine, beside five other test workers, a start has taken over a minute (nbclient's default is 60 s)."""
+
+
 def run(number: str, progress_file: Path, timeout_s: int = 120) -> nbformat.NotebookNode:
     """Execute the solved notebook in ``notebooks/`` with this checkout's ``course_lib``; raises on a failed cell."""
     notebook = solved_notebook(number)
@@ -86,7 +91,7 @@ def run(number: str, progress_file: Path, timeout_s: int = 120) -> nbformat.Note
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), previous["PYTHONPATH"]) if p)
     os.environ["COURSE_PROGRESS_FILE"] = str(progress_file)
     try:
-        NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
+        NotebookClient(notebook, timeout=timeout_s, kernel_name="python3", startup_timeout=KERNEL_STARTUP_S,
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     finally:
         for key, value in previous.items():

@@ -21,7 +21,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from playwright.sync_api import BrowserContext, Locator, Page, Playwright
 
 from course_lib.labconfig import lab_environment
 from course_lib.waiting import wait_until
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -85,13 +85,6 @@ def ensure_chromium(*, install: bool = True, timeout_s: float = 900) -> str | No
                     "as root and look at its error."
                 )
     return shutil.which("chromium")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class JupyterLab:

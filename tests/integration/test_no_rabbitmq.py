@@ -1,6 +1,7 @@
 """A learner's machine without RabbitMQ: the course still opens, says what to run, and notebooks stop cleanly.
 
-RabbitMQ is "missing" by pointing COURSE_RABBITMQ_URL at a closed port; the shared services are never touched.
+RabbitMQ is "missing" by pointing COURSE_RABBITMQ_URL at a port held closed for the whole test; the shared services
+are never touched.
 The embedded Kafka broker that `services start` launches gets its own free port and state folder, and is stopped.
 """
 
@@ -22,11 +23,12 @@ from course_lib.ops.doctor import run_doctor
 from course_lib.ops.services import kafka_broker
 from tests.conftest import ROOT
 from tests.ports import free_port
+from tools.solved_notebooks import KERNEL_STARTUP_S
 
 
 @pytest.fixture
-def no_rabbitmq_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    closed = free_port()
+def no_rabbitmq_env(tmp_path: Path, closed_port: int) -> Iterator[dict[str, str]]:
+    closed = closed_port
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -75,7 +77,7 @@ def test_a_rabbitmq_notebook_stops_at_its_first_cell_with_the_fix(no_rabbitmq_en
         monkeypatch.setenv(name, value)  # the kernel inherits this process's environment
     path = ROOT / "notebooks" / "05_rabbitmq_routing.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=60, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=60, kernel_name="python3", startup_timeout=KERNEL_STARTUP_S,
                             resources={"metadata": {"path": str(path.parent)}})
     with pytest.raises(CellExecutionError):
         client.execute()

@@ -13,18 +13,13 @@ from course_lib.errors import PortTaken
 from course_lib.kafka_probe import identify_kafka
 from course_lib.ops.doctor import run_doctor
 from course_lib.ops.services import kafka_broker
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 @pytest.fixture
 def private_broker_settings(tmp_path: Path) -> Settings:
     """Settings for a second embedded broker on a free port, so the shared one is never touched."""
-    return Settings(_env_file=None, kafka_bootstrap_servers=f"127.0.0.1:{_free_port()}", state_dir=tmp_path)
+    return Settings(_env_file=None, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", state_dir=tmp_path)
 
 
 def test_start_twice_leaves_one_broker_and_stop_leaves_none(private_broker_settings: Settings) -> None:
@@ -58,8 +53,8 @@ def test_port_held_by_something_else_is_refused(private_broker_settings: Setting
         assert time.monotonic() - started < 10
 
 
-def test_doctor_reports_a_closed_port_quickly_with_the_fix(tmp_path: Path) -> None:
-    closed = _free_port()
+def test_doctor_reports_a_closed_port_quickly_with_the_fix(tmp_path: Path, closed_port: int) -> None:
+    closed = closed_port
     settings = Settings(
         _env_file=None,
         rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{closed}/%2F",

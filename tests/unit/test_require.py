@@ -12,12 +12,11 @@ from IPython.core.interactiveshell import InteractiveShell
 from course_lib.config import Settings
 from course_lib.ops.services import NOTEBOOK_NEEDS, ServiceMissing, require
 from tests.conftest import ROOT
-from tests.ports import free_port
 
 
 @pytest.fixture
-def nothing_running(tmp_path: Path) -> Settings:
-    closed = free_port()
+def nothing_running(tmp_path: Path, closed_port: int) -> Settings:
+    closed = closed_port
     return Settings(_env_file=None, rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{closed}/%2F",
                     kafka_bootstrap_servers=f"127.0.0.1:{closed}",
                     postgres_url=f"postgresql://postgres@127.0.0.1:{closed}/test", state_dir=tmp_path)

@@ -10,12 +10,12 @@ from course_lib.config import Settings, get_settings
 from course_lib.errors import ServiceUnavailable
 from course_lib.ops.cli import main
 from course_lib.ops.services import kafka_broker, rabbitmq_server
-from tests.ports import free_port
 
 
-def test_no_rabbitmq_anywhere_names_docker_apt_and_homebrew(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_no_rabbitmq_anywhere_names_docker_apt_and_homebrew(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                             closed_port: int) -> None:
     monkeypatch.setattr(rabbitmq_server.shutil, "which", lambda _name: None)  # nothing installed
-    port = free_port()
+    port = closed_port
     monkeypatch.setattr(rabbitmq_server, "AMQP_PORT", port)  # as if RabbitMQ's default local port were closed
     settings = Settings(_env_file=None, rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{port}/%2F", state_dir=tmp_path)
     with pytest.raises(ServiceUnavailable) as caught:
@@ -26,13 +26,13 @@ def test_no_rabbitmq_anywhere_names_docker_apt_and_homebrew(monkeypatch: pytest.
 
 
 def test_the_command_line_warns_with_the_fix_and_exits_0(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, closed_port: int
 ) -> None:
     # Without RabbitMQ the course still opens: `services start` starts the rest, warns, and exits 0.
     monkeypatch.setattr(rabbitmq_server.shutil, "which", lambda _name: None)
     monkeypatch.setattr(kafka_broker, "start", lambda settings, say: _FakeStatus())  # no broker process in a unit test
-    monkeypatch.setenv("COURSE_RABBITMQ_URL", f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F")
-    monkeypatch.setenv("COURSE_POSTGRES_URL", f"postgresql://postgres@127.0.0.1:{free_port()}/test")
+    monkeypatch.setenv("COURSE_RABBITMQ_URL", f"amqp://guest:guest@127.0.0.1:{closed_port}/%2F")
+    monkeypatch.setenv("COURSE_POSTGRES_URL", f"postgresql://postgres@127.0.0.1:{closed_port}/test")
     monkeypatch.setenv("COURSE_STATE_DIR", str(tmp_path))
     try:
         assert main(["services", "start"]) == 0
@@ -50,7 +50,7 @@ class _FakeStatus:
 
 
 def test_make_lab_opens_jupyterlab_even_without_rabbitmq(monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+                                                         capsys: pytest.CaptureFixture[str], closed_port: int) -> None:
     from course_lib.ops import cli, doctor
 
     def no_rabbitmq(*_args: object, **_kwargs: object) -> str:
@@ -59,7 +59,7 @@ def test_make_lab_opens_jupyterlab_even_without_rabbitmq(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(rabbitmq_server, "ensure_running", no_rabbitmq)
     monkeypatch.setattr(kafka_broker, "start", lambda *_a, **_k: _FakeStatus())
-    monkeypatch.setenv("COURSE_POSTGRES_URL", f"postgresql://postgres@127.0.0.1:{free_port()}/test")
+    monkeypatch.setenv("COURSE_POSTGRES_URL", f"postgresql://postgres@127.0.0.1:{closed_port}/test")
     monkeypatch.setattr(doctor, "run_doctor", lambda: doctor.DoctorReport([]))
     opened: list[list[str]] = []
     monkeypatch.setattr(cli.subprocess, "call", lambda command, **_kw: opened.append(command) or 0)

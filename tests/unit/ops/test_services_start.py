@@ -16,7 +16,6 @@ from course_lib.config import Settings
 from course_lib.errors import ServiceUnavailable
 from course_lib.ops.services import rabbitmq_server
 from course_lib.platform_hints import Platform
-from tests.ports import free_port
 
 DEBIAN_USER = Platform("linux", debian_like=True, systemd=True, user="ada")
 MAC_USER = Platform("darwin", homebrew=True, user="ada")
@@ -47,8 +46,9 @@ def amqp_listener(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
 
 
 def test_a_normal_user_on_debian_is_shown_sudo_and_nothing_is_run(fake_tools: Path, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    port = free_port()
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  closed_port: int) -> None:
+    port = closed_port
     monkeypatch.setattr(rabbitmq_server, "AMQP_PORT", port)  # as if the local default port were closed
     settings = Settings(_env_file=None, rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{port}/%2F", state_dir=tmp_path)
     said: list[str] = []
@@ -60,9 +60,10 @@ def test_a_normal_user_on_debian_is_shown_sudo_and_nothing_is_run(fake_tools: Pa
 
 
 @pytest.fixture
-def management_off(amqp_listener: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def management_off(amqp_listener: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   closed_port: int) -> Settings:
     """RabbitMQ answers on AMQP; nothing listens on what the module takes for the management API's default port."""
-    management = free_port()
+    management = closed_port
     monkeypatch.setattr(rabbitmq_server, "MANAGEMENT_PORT", management)
     return Settings(_env_file=None, rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{amqp_listener}/%2F",
                     rabbitmq_management_url=f"http://guest:guest@127.0.0.1:{management}", state_dir=tmp_path)
@@ -89,8 +90,9 @@ def test_a_wait_that_times_out_is_reported_as_a_failure_not_success(fake_tools: 
     assert not any("enabled" in line for line in said)
 
 
-def test_a_url_away_from_the_default_port_never_starts_the_local_server(fake_tools: Path, tmp_path: Path) -> None:
-    port = free_port()
+def test_a_url_away_from_the_default_port_never_starts_the_local_server(fake_tools: Path, tmp_path: Path,
+                                                                          closed_port: int) -> None:
+    port = closed_port
     settings = Settings(_env_file=None, rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{port}/%2F", state_dir=tmp_path)
     with pytest.raises(ServiceUnavailable, match=r"would listen on 127\.0\.0\.1:5672"):
         rabbitmq_server.ensure_running(settings, say=lambda _line: None, platform=MAC_USER)
