@@ -213,6 +213,14 @@ _CELLS_RAN = """(skipLast) => {
 }"""
 
 
+# The page's own view of the open notebook's kernel: the status bar reads "Python 3 (course) | Idle" once the page is
+# connected to an idle kernel ("No Kernel | Initializing", "… | Connecting" or "… | Unknown" before).
+_PAGE_KERNEL_IDLE = """() => [...document.querySelectorAll('.jp-StatusBar-TextItem')].some(item => {
+    const text = item.textContent.trim();
+    return /\\|\\s*Idle$/.test(text) && !text.startsWith('No Kernel');
+})"""
+
+
 class LabPage:
     """One JupyterLab tab, with the actions a learner takes."""
 
@@ -290,16 +298,23 @@ class LabPage:
         self.wait_for_idle_kernel(timeout_s)
 
     def wait_for_idle_kernel(self, timeout_s: float = 60) -> None:
-        """Wait until the server reports the open notebook's kernel idle (from the kernel's status messages)."""
+        """Wait until the server reports the open notebook's kernel idle (from the kernel's status messages) and
+        the page shows it idle too.
+
+        The server alone is not enough: when the notebook's kernel runs already (an earlier test opened the same
+        notebook), the server reports it idle while the page, its cells already drawn, is still looking for it
+        ("No Kernel", then "Unknown" in the status bar), and a Run command given then runs nothing at all.
+        """
         name = getattr(self, "notebook", None)
 
         def own_kernel_idle() -> bool:
             sessions = self.lab.api("GET", "/api/sessions").json()
             return any(s["path"].endswith(name) and s["kernel"]["execution_state"] == "idle" for s in sessions)
 
-        condition = own_kernel_idle if name else self.lab.kernels_idle
+        server_idle = own_kernel_idle if name else self.lab.kernels_idle
         what = f"the kernel of {name or 'the notebook'} to be idle"
-        wait_until(condition, timeout=timeout_s, interval=0.25, what=what)
+        wait_until(lambda: server_idle() and self.page.evaluate(_PAGE_KERNEL_IDLE), timeout=timeout_s,
+                   interval=0.25, what=f"{what}, on the server and in the page's status bar")
 
     def news_prompt_shown(self) -> bool:
         """Whether JupyterLab's "official Jupyter news?" toast is on the page (the course's Lab must not ask)."""
