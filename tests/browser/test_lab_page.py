@@ -9,7 +9,7 @@ from tests.browser.lab import LabPage
 _SLOW_SESSION_LOOKUPS = """(() => {
     const realFetch = window.fetch.bind(window);
     window.fetch = (input, init) => {
-        const url = typeof input === 'string' ? input : input.url;
+        const url = input instanceof Request ? input.url : String(input);
         const later = new Promise(resolve => setTimeout(resolve, 3000));
         return /\\/api\\/sessions/.test(url) ? later.then(() => realFetch(input, init)) : realFetch(input, init);
     };
@@ -19,7 +19,7 @@ _SLOW_SESSION_LOOKUPS = """(() => {
 def test_a_notebook_whose_kernel_runs_already_is_run_once_the_page_has_connected(lab_page: LabPage) -> None:
     lab_page.open_notebook("01_events_as_facts.ipynb")  # starts its kernel, as an earlier test in the same server
     lab_page.page.context.add_init_script(_SLOW_SESSION_LOOKUPS)
-    lab_page.open_notebook("01_events_as_facts.ipynb")  # a new page for it: the server reports its kernel idle
+    lab_page.open_notebook("01_events_as_facts.ipynb")  # loaded anew, while the server reports it idle
     lab_page.run_all_but_last(timeout_s=30)
     assert lab_page.errors() == []
     assert lab_page.widget("course-event-inspector").is_visible()
