@@ -16,7 +16,8 @@ How it keeps its promises:
   tell a gap that may still fill from one that never will (``course_lib/projections/gaps.py``).
 - One transaction per append: one statement reads the stream's version and which ids are stored already, one
   ``INSERT … SELECT FROM unnest(...)`` writes the rows. Reads are single statements in autocommit mode (no
-  BEGIN/COMMIT round trips). Statements are prepared on first use.
+  BEGIN/COMMIT round trips). Statements are prepared on first use, except an append's id look-up (see
+  ``_append_in_transaction``).
 """
 
 from __future__ import annotations
@@ -100,14 +101,16 @@ class PostgresEventStore:
         self._snapshots = sql.SQL("{}.snapshots").format(s)
         q = {
             "version": "SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s",
-            # the stream's version and which of the append's ids are stored already, in one round trip
+            # the stream's version and which of the append's ids are stored already, in one round trip. The
+            # arrays go as binary parameters (%b): psycopg writes a text array by quoting each element in Python,
+            # 0.7-0.9 ms for a batch's 100 metadata or data texts, against under 0.1 ms in binary.
             "heads": (
                 "SELECT (SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s), "
-                "array_agg(message_id), array_agg(position) FROM {events} WHERE message_id = ANY(%s)"
+                "array_agg(message_id), array_agg(position) FROM {events} WHERE message_id = ANY(%b::uuid[])"
             ),
             "insert": (
                 "INSERT INTO {events} (stream_id, version, message_id, type, metadata, data) "
-                "SELECT %s, v, m, t, me, d FROM unnest(%s::int[], %s::uuid[], %s::text[], %s::text[], %s::text[]) "
+                "SELECT %s, v, m, t, me, d FROM unnest(%b::int[], %b::uuid[], %b::text[], %b::text[], %b::text[]) "
                 "AS u(v, m, t, me, d) ORDER BY v RETURNING version, position"
             ),
             "announce": (  # before nextval: every position this transaction takes lies above the floor
@@ -205,7 +208,11 @@ class PostgresEventStore:
         in_transaction: InTransaction | None,
     ) -> AppendResult:
         conn, q = self._conn, self._q
-        version, found_ids, found_positions = conn.execute(q["heads"], (stream_id, [row[0] for row in rows])).fetchone()
+        # Planned anew each time, never prepared: PostgreSQL keeps the plan it settles on for a prepared statement,
+        # and the one it settled on while the table was small scanned the whole table for the ids (3.0 ms an append
+        # at 5,000 events, 9.3 ms at 29,000) until an ANALYZE replaced it. Planning costs about 0.1 ms.
+        version, found_ids, found_positions = conn.execute(
+            q["heads"], (stream_id, [row[0] for row in rows]), prepare=False).fetchone()
         if found_ids:
             found: dict[uuid.UUID, int] = dict(zip(found_ids, found_positions, strict=True))
             if len(found) == len(rows):

@@ -343,6 +343,16 @@ class EventStoreContract:
         store.append("meter-1", readings)
         assert [e.message for e in store.read_stream("meter-1")] == readings
 
+    def test_text_of_every_kind_is_stored_and_read_back_exactly(self, store: EventStore) -> None:
+        # what an array literal or a JSON string must escape: quotes, backslashes, braces, commas, the word NULL,
+        # line breaks, control characters, text outside the Basic Multilingual Plane, and nothing at all
+        skus = ['a "quoted" sku', "back\\slash", "{braces},commas", "NULL", "", "two\nlines\ttab\r",
+                "\x01\x1f", "caf\u00e9 \u6f22\u5b57 \U0001f600", "'single'"]
+        events = [item(sku=sku) for sku in skus] * 12  # over a hundred: a batch of several statements
+        store.append("order-1", events)
+        assert [e.message.sku for e in store.read_stream("order-1")] == skus * 12  # type: ignore[attr-defined]
+        assert [e.message for e in store.read_all()] == events
+
     def test_a_value_json_cannot_hold_is_refused_naming_the_field(self, store: EventStore) -> None:
         with pytest.raises(EventNotStorable) as info:
             store.append("meter-1", [ReadingTaken(sensor="s1", value=1.0, note={"probe": object()})])

@@ -87,3 +87,20 @@ def test_open_store_with_a_postgres_url(postgres_url: str, unique_name: Callable
     finally:
         store.drop_schema()
         store.close()
+
+
+def test_the_id_look_up_of_an_append_is_never_prepared(postgres_url: str, unique_name: Callable[[str], str]) -> None:
+    # A prepared statement keeps the plan PostgreSQL chose for it, and the plan it chose for `message_id = ANY(…)`
+    # while the table was small read every row: each append then took longer the more events the table held.
+    store = PostgresEventStore(postgres_url, schema=unique_name("es"))
+    try:
+        version = 0
+        for n in range(8):  # PostgreSQL settles on a prepared statement's plan after its fifth run
+            version = store.append("order-1", [item(sku=f"s{n}-{i}") for i in range(20)], version).stream_version
+        prepared = [row[0] for row in store.connection.execute("SELECT statement FROM pg_prepared_statements")]
+        assert any("INSERT INTO" in text for text in prepared)  # the store does prepare its statements
+        assert not [text for text in prepared if "message_id = ANY" in text]
+        assert len(store.read_stream("order-1")) == 160
+    finally:
+        store.drop_schema()
+        store.close()
