@@ -30,7 +30,8 @@ Where the ratios stand and why (the latest full run is in ``docs/benchmarks.md``
   is stored once). Taking either out of a scratch copy moved the ratio from 1.39–1.42× to 1.53–1.54× (check) or
   1.46–1.50× (index) on the faster host; both stay. All three libraries wait for the same fsync a commit, a larger
   share of a batch the faster the CPU: 1.39–1.44× eventsourcing on that host, about 1.55× (with 4 KiB pages) on one
-  with a 2.3× slower CPU — at the 1.5× target on the slower host, under it on the faster.
+  with a 2.3× slower CPU — at the 1.5× target on the slower host, under it on the faster (and at 1.39× on a host
+  where every library, disk included, ran 30 % slower).
 - Against raw sqlite3, reads validate every event and rebuild its full envelope (ids, timestamps, correlation;
   loads build the messages only), while raw only runs ``json.loads``: 0.52–0.6× raw for ``read_all`` and
   ``load_1000``, the "within 2×" target met at its edge. A snapshot load restores the order from the snapshot's
