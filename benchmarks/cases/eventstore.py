@@ -33,7 +33,7 @@ Where the ratios stand and why (the latest full run is in ``docs/benchmarks.md``
   with a 2.3× slower CPU — at the 1.5× target on the slower host, under it on the faster (and at 1.39× on a host
   where every library, disk included, ran 30 % slower).
 - Against raw sqlite3, reads validate every event and rebuild its full envelope (ids, timestamps, correlation;
-  loads build the messages only), while raw only runs ``json.loads``: 0.52–0.6× raw for ``read_all`` and
+  loads build the messages only), while raw only runs ``json.loads``: 0.51–0.6× raw for ``read_all`` and
   ``load_1000``, the "within 2×" target met at its edge. A snapshot load restores the order from the snapshot's
   own state, which the store made for that load (no copies): about 0.67× (``docs/benchmarks-notes.md``).
 """
