@@ -38,14 +38,21 @@ def test_reject_publish_nacks_slow_the_adaptive_publisher_and_lose_nothing(
         rabbitmq_url: str) -> None:
     queue = unique_name("load-full")
     declared(Topology(queues=[Queue(queue, arguments={"x-max-length": 5, "x-overflow": "reject-publish"})]))
-    consumer = PacedConsumer(queue, 100, url=rabbitmq_url, prefetch=5, keep_bodies=True).start()
+    # The consumer stalls until the first nack: a publisher that waits for each confirm may not outrun a consumer
+    # at 100/s on a busy machine, and then the queue would never fill.
+    consumer = PacedConsumer(queue, 0, url=rabbitmq_url, prefetch=5, keep_bodies=True).start()
     publisher = PacedPublisher(queue, 400, url=rabbitmq_url, adaptive=True, limit=120, body_size=32).start()
     try:
+        wait_until(lambda: publisher.nacked > 0, timeout=30, what="the first nack (5 held, 5 in the queue)")
+        confirmed_before_the_nack = publisher.confirmed
+        consumer.set_rate(100)
         wait_until(lambda: publisher.done and consumer.acked == 120, timeout=30, what="120 published and consumed")
     finally:
         publisher.stop()
         consumer.stop()
-    assert publisher.nacked > 0 and min(publisher.rates) < 400
+    assert confirmed_before_the_nack == 10  # 5 held unacked by the consumer, 5 ready: the queue's limit
+    assert publisher.rates[0] == 400 / 2  # the first nack halved the rate
+    assert publisher.adaptive is not None and publisher.adaptive.rate > min(publisher.rates)  # acks gave some back
     assert [b.rstrip(b".") for b in consumer.bodies] == [f"m{i}".encode() for i in range(120)]
     assert all(len(b) == 32 for b in consumer.bodies)
 
