@@ -15,6 +15,7 @@ same value under the same key, so a table built from the topic holds each total 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -92,12 +93,21 @@ class WindowedJob:
         return self.aggregator.resume_watermark_ms
 
     def run(self, max_messages: int = 1000, timeout: float = 5.0, *, stop_when_idle: bool = True) -> int:
-        """Process up to ``max_messages`` records within ``timeout`` s, emit closed windows, commit safely."""
+        """Process up to ``max_messages`` records within ``timeout`` s, emit closed windows, commit safely.
+
+        With ``stop_when_idle``, return early once a poll after this run's first records comes back empty (the
+        backlog is drained). Before the first records it waits, up to ``timeout``: a restarted job's first fetch
+        can take longer than one poll on a busy machine.
+        """
         done = 0
+        deadline = time.monotonic() + timeout
         while done < max_messages:
-            records = _poll_bounded(self._consumer, min(100, max_messages - done), timeout=0.3)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            records = _poll_bounded(self._consumer, min(100, max_messages - done), timeout=min(0.3, remaining))
             if not records:
-                if stop_when_idle:
+                if stop_when_idle and done:
                     break
                 continue
             for record in records:
